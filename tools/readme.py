@@ -1,0 +1,17 @@
+"Write README.md from nbs/index.ipynb without quarto (nbdev-readme needs quarto, which is not always installed)."
+import json
+from pathlib import Path
+
+def nb_to_markdown(nb_path):
+    "Markdown cells as they are, code cells as python blocks (hidden ones skipped); the `>` line becomes a quote"
+    out = []
+    for c in json.loads(Path(nb_path).read_text())['cells']:
+        src = ''.join(c['source']).strip()
+        if not src or src.startswith('#| hide'): continue
+        out.append(src if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
+    return '\n\n'.join(out) + '\n'
+
+if __name__ == '__main__':
+    root = Path(__file__).resolve().parents[1]
+    note = '<!-- generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file -->\n\n'
+    (root/'README.md').write_text(note + nb_to_markdown(root/'nbs'/'index.ipynb'))
