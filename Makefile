@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/facelab-data
+	$(BIN)/facelab-lfw
 
 test: $(VENV)/.installed
 	$(BIN)/nbdev-test --timing
