@@ -16,7 +16,7 @@ from . import train as _train
 
 # %% auto #0
 __all__ = ['ARC_SCALE', 'EPS', 'AngularMargin', 'MarginLoss', 'ArcFace', 'CosFace', 'SphereFace', 'CombinedMargin',
-           'pml_equivalent', 'subcenter_outliers', 'MarginSchedule', 'class_angles', 'plot_angles',
+           'pml_equivalent', 'PMLLoss', 'subcenter_outliers', 'MarginSchedule', 'class_angles', 'plot_angles',
            'plot_embeddings_2d']
 
 # %% ../nbs/05_arcface.ipynb #4bca53bb
@@ -84,6 +84,44 @@ def pml_equivalent(kind:str, emb_dim:int, n_classes:int, s:float=ARC_SCALE, m:fl
     with torch.no_grad(): ref.W.copy_(head.weight.t())
     return head, ours, ref
 
+# %% ../nbs/05_arcface.ipynb #3fd82567
+class PMLLoss:
+    "A pytorch-metric-learning classification loss (`ArcFaceLoss`, `CosFaceLoss`) driving a model's `CosineHead`"
+    def __init__(self, pml_loss, attr:str='m2'): # attr: the `AngularMargin` name of its margin (m2 ArcFace, m3 CosFace)
+        if 'W' in pml_loss._parameters: del pml_loss.W  # the head's weight stands in for it at each step
+        self.pml, self.attr, self.reduction, self.head, self.emb = pml_loss, attr, 'mean', None, None
+    def bind(self, model:FaceModel):
+        "Use `model`'s cosine head: its weight becomes pml's `W`, the embeddings entering it the loss's input"
+        h = model.head
+        if not isinstance(h, CosineHead) or h.k != 1: raise ValueError("PMLLoss needs a cosine head with one centre per class")
+        self.head = h
+        h.register_forward_hook(lambda mod, inp, out: setattr(self, 'emb', inp[0]))
+        return self
+    def __call__(self, cos, y):
+        if self.head is None: raise RuntimeError("PMLLoss is not bound to a model: call `bind(model)` first")
+        with torch.autocast(cos.device.type, enabled=False):
+            self.pml.W = self.head.weight.float().t()
+            return self.pml(self.emb.float(), y)
+    @property
+    def margin(self): return self  # `MarginSchedule` sets `loss.margin.s` and `loss.margin.<attr>`
+    @property
+    def s(self): return self.pml.scale
+    @s.setter
+    def s(self, v): self.pml.scale = v
+    def __getattr__(self, k):
+        if k in ('m2', 'm3') and k == self.__dict__.get('attr'): return self._m
+        raise AttributeError(k)
+    def __setattr__(self, k, v):
+        if k in ('m2', 'm3') and k == self.__dict__.get('attr'): self._m = v
+        else: super().__setattr__(k, v)
+    @property
+    def _m(self): return self.pml.margin  # pml's ArcFace keeps radians once built, like m2
+    @_m.setter
+    def _m(self, v): self.pml.margin = v
+    def activation(self, cos): return F.softmax(self.s*cos, dim=-1)
+    def decodes(self, cos): return cos.argmax(dim=-1)
+    def __repr__(self): return f"PMLLoss({type(self.pml).__name__}, s={self.s}, {self.attr}={self._m:.3f})"
+
 # %% ../nbs/05_arcface.ipynb #1c7360f4
 def subcenter_outliers(emb:torch.Tensor, # embeddings (n, d)
                        y:torch.Tensor, # labels (n,)
@@ -120,7 +158,7 @@ class MarginSchedule(Callback):
         mg = self.learn.loss_func.margin
         mg.s = s; setattr(mg, self.attr, m)
 
-# %% ../nbs/05_arcface.ipynb #be012d5c
+# %% ../nbs/05_arcface.ipynb #2f2bdf87
 def _margin_builder(make, default_m):
     def build(cfg, n_classes):
         return make(cfg.scale, cfg.margin if cfg.margin is not None else default_m, label_smoothing=cfg.label_smoothing)
@@ -128,7 +166,17 @@ def _margin_builder(make, default_m):
 
 _train.LOSSES.update(arcface=_margin_builder(ArcFace, 0.5), cosface=_margin_builder(CosFace, 0.35),
                      sphereface=_margin_builder(SphereFace, 1.35))
-_train.MARGIN_ATTR.update(arcface='m2', cosface='m3', sphereface='m1')
+def _pml_builder(kind:str, default_m:float):
+    def build(cfg, n_classes):
+        from pytorch_metric_learning import losses as pml
+        if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
+        m = cfg.margin if cfg.margin is not None else default_m
+        if kind == 'arcface': return PMLLoss(pml.ArcFaceLoss(n_classes, cfg.emb_dim, margin=math.degrees(m), scale=cfg.scale), 'm2')
+        return PMLLoss(pml.CosFaceLoss(n_classes, cfg.emb_dim, margin=m, scale=cfg.scale), 'm3')
+    return build
+
+_train.LOSSES.update(pml_arcface=_pml_builder('arcface', 0.5), pml_cosface=_pml_builder('cosface', 0.35))
+_train.MARGIN_ATTR.update(arcface='m2', cosface='m3', sphereface='m1', pml_arcface='m2', pml_cosface='m3')
 
 # %% ../nbs/05_arcface.ipynb #bd02a2a2
 def class_angles(learn, ds_idx:int=1) -> tuple:

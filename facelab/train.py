@@ -38,7 +38,7 @@ __all__ = ['LOSSES', 'MARGIN_ATTR', 'TrainCfg', 'cached_face_tensors', 'face_dls
            'train_cli', 'pipeline_overhead', 'most_confused_pairs', 'top_losses', 'plot_top_losses',
            'write_classification_submission', 'train_eval']
 
-# %% ../nbs/04_classification.ipynb #8535afa9
+# %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
 class TrainCfg:
     "Every setting of a training run"
@@ -52,6 +52,8 @@ class TrainCfg:
     margin: float|None = None # margin losses: m (None: the loss's usual value)
     subcenters: int = 1 # sub-centres per class in the cosine head (sub-center ArcFace: 3)
     margin_schedule: bool = False # margin losses: warm up, then ramp s and m (`facelab.losses.MarginSchedule`)
+    margin_warmup: float = 0.05 # fraction of training with no margin (and, for a pretrained backbone, frozen)
+    margin_ramp: float = 0.3 # fraction of training over which s and m then rise to their full values
     epochs: int = 10
     lr: float|None = 3e-3 # peak learning rate; None runs `lr_find` and takes its valley
     bs: int = 64
@@ -146,7 +148,7 @@ class ResumeCheckpoint(Callback):
         with atomic_path(self.path/'last.pth') as tmp: save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
         with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps({'next_epoch': self.epoch+1}))
 
-# %% ../nbs/04_classification.ipynb #259611e8
+# %% ../nbs/04_classification.ipynb #373e7276
 def _ce_loss(cfg, n_classes):
     return LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()
 
@@ -163,16 +165,19 @@ def _schedule_cbs(cfg:TrainCfg, loss) -> list:
     if not cfg.margin_schedule or cfg.loss == 'ce': return []
     from facelab.losses import MarginSchedule
     attr = MARGIN_ATTR[cfg.loss]
-    return [MarginSchedule(s=(min(10.0, cfg.scale), cfg.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr)]
+    # freezing only protects pretrained features: a random backbone frozen during warm-up just wastes those steps
+    return [MarginSchedule(s=(min(10.0, cfg.scale), cfg.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr,
+                           warmup=cfg.margin_warmup, ramp=cfg.margin_ramp, freeze=cfg.pretrained)]
 
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
     "A fastai `Learner` for `cfg` on `dls`, saving into `path`"
     loss = _loss_for(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
     model = create_face_model(cfg.arch, len(dls.vocab), cfg.head, cfg.emb_dim, cfg.pretrained, cfg.dropout, cfg.subcenters, dls.size)
+    if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    cbs = [EpochSeed(cfg.seed), CSVLogger(str(path/'history.csv'), append=True), ResumeCheckpoint(),
+    cbs = [EpochSeed(cfg.seed), CSVLogger('history.csv', append=True), ResumeCheckpoint(),
            AtomicSaveModelCallback(monitor='accuracy', fname='best'), *_schedule_cbs(cfg, loss), *extra_cbs]
     if cfg.clip: cbs.append(GradientClip(cfg.clip))
     if cfg.patience: cbs.append(ResumableEarlyStopping(monitor='accuracy', patience=cfg.patience))
