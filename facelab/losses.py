@@ -84,7 +84,7 @@ def pml_equivalent(kind:str, emb_dim:int, n_classes:int, s:float=ARC_SCALE, m:fl
     with torch.no_grad(): ref.W.copy_(head.weight.t())
     return head, ours, ref
 
-# %% ../nbs/05_arcface.ipynb #3fd82567
+# %% ../nbs/05_arcface.ipynb #8988109b
 class PMLLoss:
     "A pytorch-metric-learning classification loss (`ArcFaceLoss`, `CosFaceLoss`) driving a model's `CosineHead`"
     def __init__(self, pml_loss, attr:str='m2'): # attr: the `AngularMargin` name of its margin (m2 ArcFace, m3 CosFace)
@@ -108,19 +108,16 @@ class PMLLoss:
     def s(self): return self.pml.scale
     @s.setter
     def s(self, v): self.pml.scale = v
+    # the margin under its `AngularMargin` name (`attr`); pml's ArcFace keeps radians once built, like m2
     def __getattr__(self, k):
-        if k in ('m2', 'm3') and k == self.__dict__.get('attr'): return self._m
+        if k == self.__dict__.get('attr'): return self.pml.margin
         raise AttributeError(k)
     def __setattr__(self, k, v):
-        if k in ('m2', 'm3') and k == self.__dict__.get('attr'): self._m = v
+        if k == self.__dict__.get('attr'): self.pml.margin = v
         else: super().__setattr__(k, v)
-    @property
-    def _m(self): return self.pml.margin  # pml's ArcFace keeps radians once built, like m2
-    @_m.setter
-    def _m(self, v): self.pml.margin = v
     def activation(self, cos): return F.softmax(self.s*cos, dim=-1)
     def decodes(self, cos): return cos.argmax(dim=-1)
-    def __repr__(self): return f"PMLLoss({type(self.pml).__name__}, s={self.s}, {self.attr}={self._m:.3f})"
+    def __repr__(self): return f"PMLLoss({type(self.pml).__name__}, s={self.s}, {self.attr}={self.pml.margin:.3f})"
 
 # %% ../nbs/05_arcface.ipynb #1c7360f4
 def subcenter_outliers(emb:torch.Tensor, # embeddings (n, d)
