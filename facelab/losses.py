@@ -71,25 +71,30 @@ def CosFace(s:float=ARC_SCALE, m:float=0.35, **kw): "Additive cosine margin (Wan
 def SphereFace(s:float=ARC_SCALE, m:float=1.35, **kw): "Multiplicative angular margin (Liu et al. 2017), in insightface's normalised form"; return MarginLoss(s, m1=m, **kw)
 def CombinedMargin(s:float=ARC_SCALE, m1:float=1.0, m2:float=0.3, m3:float=0.2, **kw): "insightface's combined margin"; return MarginLoss(s, m1, m2, m3, **kw)
 
-# %% ../nbs/05_arcface.ipynb #bfa3d473
+# %% ../nbs/05_arcface.ipynb #4a153479
+def _pml_loss(kind:str, emb_dim:int, n_classes:int, s:float, m:float, k:int=3):
+    "pytorch-metric-learning's loss for `kind`, with `m` in facelab's units (pml's ArcFace takes degrees)"
+    from pytorch_metric_learning import losses as pml
+    if kind == 'arcface': return pml.ArcFaceLoss(n_classes, emb_dim, margin=math.degrees(m), scale=s)
+    if kind == 'cosface': return pml.CosFaceLoss(n_classes, emb_dim, margin=m, scale=s)
+    if kind == 'subcenter': return pml.SubCenterArcFaceLoss(num_classes=n_classes, embedding_size=emb_dim, margin=math.degrees(m), scale=s, sub_centers=k)
+    raise ValueError(f"kind must be arcface, cosface or subcenter, got {kind!r}")
+
 def pml_equivalent(kind:str, emb_dim:int, n_classes:int, s:float=ARC_SCALE, m:float|None=None, k:int=3):
     "`(facelab head, facelab loss, pml loss)` for `kind` in arcface, cosface, subcenter, sharing one weight tensor"
-    from pytorch_metric_learning import losses as pml
+    if m is None: m = 0.35 if kind == 'cosface' else 0.5
     head = CosineHead(emb_dim, n_classes, k if kind == 'subcenter' else 1)
-    if kind == 'arcface': ours, ref = ArcFace(s, m or 0.5), pml.ArcFaceLoss(n_classes, emb_dim, margin=math.degrees(m or 0.5), scale=s)
-    elif kind == 'cosface': ours, ref = CosFace(s, m or 0.35), pml.CosFaceLoss(n_classes, emb_dim, margin=m or 0.35, scale=s)
-    elif kind == 'subcenter':
-        ours, ref = ArcFace(s, m or 0.5), pml.SubCenterArcFaceLoss(num_classes=n_classes, embedding_size=emb_dim, margin=math.degrees(m or 0.5), scale=s, sub_centers=k)
-    else: raise ValueError(f"kind must be arcface, cosface or subcenter, got {kind!r}")
+    ref = _pml_loss(kind, emb_dim, n_classes, s, m, k)
+    ours = CosFace(s, m) if kind == 'cosface' else ArcFace(s, m)
     with torch.no_grad(): ref.W.copy_(head.weight.t())
     return head, ours, ref
 
-# %% ../nbs/05_arcface.ipynb #8988109b
+# %% ../nbs/05_arcface.ipynb #2acbc703
 class PMLLoss:
     "A pytorch-metric-learning classification loss (`ArcFaceLoss`, `CosFaceLoss`) driving a model's `CosineHead`"
     def __init__(self, pml_loss, attr:str='m2'): # attr: the `AngularMargin` name of its margin (m2 ArcFace, m3 CosFace)
         if 'W' in pml_loss._parameters: del pml_loss.W  # the head's weight stands in for it at each step
-        self.pml, self.attr, self.reduction, self.head, self.emb = pml_loss, attr, 'mean', None, None
+        self.pml, self.attr, self.head, self.emb = pml_loss, attr, None, None
     def bind(self, model:FaceModel):
         "Use `model`'s cosine head: its weight becomes pml's `W`, the embeddings entering it the loss's input"
         h = model.head
@@ -155,7 +160,7 @@ class MarginSchedule(Callback):
         mg = self.learn.loss_func.margin
         mg.s = s; setattr(mg, self.attr, m)
 
-# %% ../nbs/05_arcface.ipynb #2f2bdf87
+# %% ../nbs/05_arcface.ipynb #e2b25fce
 def _margin_builder(make, default_m):
     def build(cfg, n_classes):
         return make(cfg.scale, cfg.margin if cfg.margin is not None else default_m, label_smoothing=cfg.label_smoothing)
@@ -165,11 +170,9 @@ _train.LOSSES.update(arcface=_margin_builder(ArcFace, 0.5), cosface=_margin_buil
                      sphereface=_margin_builder(SphereFace, 1.35))
 def _pml_builder(kind:str, default_m:float):
     def build(cfg, n_classes):
-        from pytorch_metric_learning import losses as pml
         if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
         m = cfg.margin if cfg.margin is not None else default_m
-        if kind == 'arcface': return PMLLoss(pml.ArcFaceLoss(n_classes, cfg.emb_dim, margin=math.degrees(m), scale=cfg.scale), 'm2')
-        return PMLLoss(pml.CosFaceLoss(n_classes, cfg.emb_dim, margin=m, scale=cfg.scale), 'm3')
+        return PMLLoss(_pml_loss(kind, cfg.emb_dim, n_classes, cfg.scale, m), 'm2' if kind == 'arcface' else 'm3')
     return build
 
 _train.LOSSES.update(pml_arcface=_pml_builder('arcface', 0.5), pml_cosface=_pml_builder('cosface', 0.35))
