@@ -25,15 +25,14 @@ comma := ,
 DEMO_ARGS ?= $(if $(wildcard $(FACELAB_MIRROR)/celeba299_aligned112.tgz),--extra celeba299$(comma)glint24,)
 
 demo: $(VENV)/.installed
-	$(BIN)/facelab-lfw $(DEMO_ARGS)
+	$(BIN)/facelab lfw $(DEMO_ARGS)
 
 # The loss benchmark of chapter 06: each loss trains the same backbone for the same wall-clock budget, one after another.
 BENCH_MINUTES ?= 15
-BENCH_LOSSES ?= ce arcface cosface pml_arcface
+BENCH_LOSSES ?= ce,arcface,cosface,pml_arcface
 BENCH_ARGS ?= $(DEMO_ARGS)
 bench: $(VENV)/.installed
-	for l in $(BENCH_LOSSES); do $(BIN)/facelab-lfw --loss $$l --minutes $(BENCH_MINUTES) --out runs/bench/$$l $(BENCH_ARGS) || exit 1; done
-	$(BIN)/python -c "from facelab.verify import benchmark_table; print(benchmark_table('runs/bench/*').round(4).to_string(index=False))"
+	$(BIN)/facelab bench --losses $(BENCH_LOSSES) --minutes $(BENCH_MINUTES) --out runs/bench $(BENCH_ARGS)
 
 test: $(VENV)/.installed
 	$(BIN)/nbdev-test --timing --n-workers 1

@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #ef42b0e5
 from __future__ import annotations
-import os, io, csv, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
+import os, io, csv, warnings, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
 from pathlib import Path, PurePosixPath
 from dataclasses import dataclass
 from contextlib import contextmanager
@@ -16,26 +16,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from filelock import FileLock
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
-from fastcore.script import call_parse
+from .core import facelab_home, get_data_path, atomic_path
 
 # %% auto #0
-__all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'facelab_home', 'get_data_path',
-           'DatasetInfo', 'sha256_file', 'ChecksumError', 'atomic_path', 'download_file', 'UnsafeArchiveError',
-           'extract_archive', 'get_dataset', 'no_kaggle_credentials', 'kaggle_credentials_found', 'kaggle_download',
-           'scan_faces', 'BadImageError', 'load_image', 'make_bad_images', 'check_faces', 'quarantine',
-           'restore_quarantine', 'split_closed', 'split_open', 'write_open_set', 'read_lfw_pairs', 'summarize_faces',
-           'plot_identity_counts', 'show_identities', 'data_summary']
-
-# %% ../nbs/00_data.ipynb #117a057b
-def facelab_home() -> Path:
-    "Cache folder: `$FACELAB_HOME`, else `~/.facelab`"
-    return Path(os.environ.get('FACELAB_HOME', '~/.facelab')).expanduser()
-
-def get_data_path(*parts) -> Path:
-    "A path inside the cache's `data` folder, created if missing"
-    p = facelab_home()/'data'
-    p.mkdir(parents=True, exist_ok=True)
-    return p.joinpath(*parts)
+__all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'DatasetInfo', 'sha256_file',
+           'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'get_dataset',
+           'kaggle_credentials_found', 'kaggle_download', 'write_submission', 'kaggle_submit', 'scan_faces',
+           'BadImageError', 'load_image', 'check_faces', 'quarantine', 'restore_quarantine', 'split_closed',
+           'split_open', 'write_open_set', 'read_lfw_pairs', 'extra_faces', 'summarize_faces', 'plot_identity_counts',
+           'show_identities', 'data_summary']
 
 # %% ../nbs/00_data.ipynb #121d6709
 @dataclass(frozen=True)
@@ -83,17 +72,6 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 class ChecksumError(ValueError): "A downloaded file's sha256 is not the expected one"
-
-@contextmanager
-def atomic_path(dest:Path):
-    "A temporary path beside `dest`, renamed to `dest` if the block succeeds and removed if it fails"
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name+'.', suffix='.part'); os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
 
 def _open_source(src:str):
     "A readable stream and its size (or None) for a URL or a local path"
@@ -198,16 +176,6 @@ def get_dataset(name:str, # a key of `DATASETS`
 def _kaggle_config_dir() -> Path:
     return Path(os.environ.get('KAGGLE_CONFIG_DIR', '~/.kaggle')).expanduser()
 
-@contextmanager
-def no_kaggle_credentials(config_dir:Path):
-    "Within the block, the kaggle package sees no credentials (env vars hidden, config folder `config_dir`); for tests"
-    keys = ['KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN', 'KAGGLE_CONFIG_DIR']
-    saved = {k: os.environ.pop(k) for k in keys if k in os.environ}
-    os.environ['KAGGLE_CONFIG_DIR'] = str(config_dir)
-    try: yield
-    finally:
-        del os.environ['KAGGLE_CONFIG_DIR']; os.environ.update(saved)
-
 def kaggle_credentials_found() -> bool:
     "Whether the kaggle package will find credentials (env vars or a file in the config folder)"
     if os.environ.get('KAGGLE_API_TOKEN') or (os.environ.get('KAGGLE_USERNAME') and os.environ.get('KAGGLE_KEY')):
@@ -245,6 +213,29 @@ def kaggle_download(competition:str|None=None, # competition slug, e.g. '11-785-
         for z in dest.glob('*.zip'): extract_archive(z, dest); z.unlink()
     else: api.dataset_download_files(dataset, path=str(dest), force=force, quiet=False, unzip=True)
     return dest
+
+# %% ../nbs/00_data.ipynb #c923aab0
+def write_submission(ids:list, # test ids (file names), one per prediction
+                     labels:list, # the label of each id
+                     path:Path|str, # CSV to write
+                     allowed=None, # labels that are valid (None: any)
+                     what:str='labels', # what the labels are, for error messages
+                     allowed_desc:str='allowed') -> pd.DataFrame: # what `allowed` holds, for error messages
+    "Validate and write an `id,label` submission sorted by id: every id once, one label each, labels in `allowed`"
+    if len(ids) != len(labels): raise ValueError(f"{len(ids)} ids but {len(labels)} {what}")
+    dup = pd.Series(list(ids))[pd.Series(list(ids)).duplicated()]
+    if len(dup): raise ValueError(f"duplicate ids, e.g. {dup.iloc[0]!r}")
+    if allowed is not None:
+        ok = set(allowed); bad = [x for x in labels if x not in ok]
+        if bad: raise ValueError(f"{len(bad)} {what} are not {allowed_desc}, e.g. {bad[0]!r}")
+    sub = pd.DataFrame(dict(id=list(ids), label=list(labels))).sort_values('id', kind='stable').reset_index(drop=True)
+    with atomic_path(path) as tmp: sub.to_csv(tmp, index=False)
+    return sub
+
+def kaggle_submit(path:Path|str, competition:str, message:str='facelab'):
+    "Submit the CSV at `path` to a Kaggle `competition`"
+    if not Path(path).exists(): raise FileNotFoundError(f"{path}: no such submission file")
+    return _kaggle_api().competition_submit(str(path), message, competition)
 
 # %% ../nbs/00_data.ipynb #501efc2e
 IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.pgm', '.ppm', '.pbm', '.tif', '.tiff', '.webp'}
@@ -286,7 +277,7 @@ def scan_faces(root:Path, # identity-per-folder root, or a flat folder of images
     files = [(p, d.name) for d in id_dirs for p in _image_files(d)]
     if not files: raise ValueError(f"{root}: the {len(id_dirs)} identity folders hold no images ({', '.join(sorted(IMAGE_EXTS))})")
     empty = [d.name for d in id_dirs if not _image_files(d)]
-    if empty: print(f"{root}: {len(empty)} identity folders hold no images and are skipped, e.g. {empty[0]!r}")
+    if empty: warnings.warn(f"{root}: {len(empty)} identity folders hold no images and are skipped, e.g. {empty[0]!r}")
     return _frame([p for p,_ in files], [i for _,i in files])
 
 # %% ../nbs/00_data.ipynb #1a36215f
@@ -323,27 +314,6 @@ def load_image(path, max_pixels:int=MAX_PIXELS) -> Image.Image:
     except UnidentifiedImageError: raise BadImageError(f"{path}: not an image file (unknown format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise BadImageError(f"{path}: corrupt or truncated image ({e})") from None
-
-# %% ../nbs/00_data.ipynb #6d53ba1d
-def make_bad_images(dest:Path, face:Path) -> dict:
-    "Write odd and broken variants of image `face` into `dest`; returns `{kind: path}`"
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    im = Image.open(face).convert('RGB'); raw = Path(face).read_bytes()
-    out = {k: dest/f for k,f in dict(ok='ok.jpg', truncated='truncated.jpg', empty='empty.jpg', text='text.jpg',
-                                      cmyk='cmyk.jpg', gray16='gray16.png', rgba='rgba.png', palette='palette.gif',
-                                      gray='gray.png', tiny='tiny.png', huge='huge.png', duplicate='ok_copy.jpg').items()}
-    out['ok'].write_bytes(raw); out['duplicate'].write_bytes(raw)
-    out['truncated'].write_bytes(raw[:len(raw)//2])
-    out['empty'].write_bytes(b'')
-    out['text'].write_text('this is not a picture\n')
-    im.convert('CMYK').save(out['cmyk'])
-    Image.fromarray((np.asarray(im.convert('L'), dtype=np.uint16)*257)).save(out['gray16'])
-    rgba = im.convert('RGBA'); rgba.putalpha(128); rgba.save(out['rgba'])
-    im.convert('P', palette=Image.Palette.ADAPTIVE).save(out['palette'])
-    im.convert('L').save(out['gray'])
-    im.resize((20, 20)).save(out['tiny'])
-    Image.new('L', (7000, 6000)).save(out['huge'], optimize=True) # small file, 42M pixels
-    return out
 
 # %% ../nbs/00_data.ipynb #5cb600e6
 PROBLEMS = ('empty', 'not_image', 'corrupt', 'too_large', 'too_small', 'duplicate', 'multi_face', 'odd_mode')
@@ -502,6 +472,29 @@ def read_lfw_pairs(pairs_path:Path, images_root:Path) -> pd.DataFrame:
         rows.append((k//(2*n), len(f) == 3, a, b, img(a, ia), img(b, ib)))
     return pd.DataFrame(rows, columns=['fold', 'same', 'name_a', 'name_b', 'path_a', 'path_b'])
 
+# %% ../nbs/00_data.ipynb #1017420c
+def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`) or folders of aligned faces, comma-separated
+                exclude:set, # identities (LFW names) that must not be trained on: the test people
+                known:set=frozenset(), # training identities: a person found under the same name joins that class
+                max_per_id:int=40, # keep at most this many faces per person, so a few large identities do not dominate
+                seed:int=42) -> pd.DataFrame:
+    "Aligned faces of more people to train on, with the `exclude`d people removed; names are matched as LFW writes them"
+    specs = [x.strip() for x in specs.split(',') if x.strip()] if isinstance(specs, str) else list(specs)
+    frames = []
+    for spec in specs:
+        root = get_dataset(spec) if spec in DATASETS else Path(spec)
+        if not root.is_dir(): raise FileNotFoundError(f"extra training data {spec!r}: {root} is neither a registered dataset nor a folder")
+        df = scan_faces(root)
+        lfw_name = df.identity.str.strip().str.replace(' ', '_')  # glint24 writes "First Last", LFW "First_Last"
+        drop = lfw_name.isin(exclude)
+        df = df.assign(identity=[n if n in known else f"{Path(spec).name}/{n}" for n in lfw_name])[~drop]
+        df = df.sample(frac=1, random_state=seed).groupby('identity').head(max_per_id).sort_index()
+        frames.append(df.assign(source=spec))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=['path', 'identity', 'source'])
+    leak = set(out.identity) & set(exclude)
+    if leak: raise ValueError(f"{len(leak)} excluded people are in the extra training data, e.g. {sorted(leak)[0]!r}")
+    return out
+
 # %% ../nbs/00_data.ipynb #12898518
 def summarize_faces(df:pd.DataFrame) -> pd.Series:
     "Counts, images per identity, and the sizes and modes in a `scan_faces` frame"
@@ -531,15 +524,9 @@ def show_identities(df:pd.DataFrame, n_ids:int=4, n_per:int=5, seed:int=0, size:
     return fig
 
 # %% ../nbs/00_data.ipynb #47ad2ccf
-@call_parse
 def data_summary(names:str='', # comma-separated dataset names (default: all of `DATASETS`)
-                ) -> dict:
-    "Fetch datasets `names`, scan them, and print a summary"
+                ) -> pd.DataFrame:
+    "Fetch datasets `names` (checked against their sha256) and summarise those that are folders of faces"
     names = [n.strip() for n in names.split(',') if n.strip()] or list(DATASETS)
-    frames = {}
-    for n in names:
-        p = get_dataset(n)
-        if DATASETS[n].folder is None: print(f"{n}: {p} (sha256 ok)"); continue
-        frames[n] = scan_faces(p)
-    if frames: print(pd.DataFrame({n: summarize_faces(d) for n,d in frames.items()}).to_string())
-    return frames
+    paths = {n: get_dataset(n) for n in names}
+    return pd.DataFrame({n: summarize_faces(scan_faces(p)) for n,p in paths.items() if DATASETS[n].folder is not None})

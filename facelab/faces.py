@@ -13,13 +13,14 @@ import numpy as np, pandas as pd, torch, cv2
 from PIL import Image
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
-from .data import load_image, BadImageError, scan_faces, check_faces, get_dataset, atomic_path
+from .core import atomic_path, default_device
+from .data import load_image, BadImageError, scan_faces, check_faces, get_dataset
 
 # %% auto #0
 __all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MULTI_POLICIES', 'NO_FACE_POLICIES', 'REPORT_COLS',
-           'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces', 'FaceDetector',
-           'default_device', 'MTCNNDetector', 'get_detector', 'show_faces', 'choose_face', 'center_landmarks',
-           'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter']
+           'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces',
+           'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'choose_face', 'center_landmarks',
+           'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter', 'align_lfw']
 
 # %% ../nbs/01_faces.ipynb #eded1157
 FACE_SIZE = 112
@@ -106,10 +107,6 @@ class FaceDetector:
         return Faces(f.boxes[k], f.scores[k], f.landmarks[k])
 
 # %% ../nbs/01_faces.ipynb #d5567610
-def default_device() -> torch.device:
-    "CUDA when present, else CPU"
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-
 class MTCNNDetector(FaceDetector):
     "MTCNN (Zhang et al. 2016) from `facenet-pytorch`: boxes, scores and 5 landmarks"
     def __init__(self, device=None, min_face_size:int=20, min_score:float=0.9, pad:float=0.0):
@@ -248,3 +245,13 @@ def face_counter(detector:FaceDetector|None=None):
     "`f(path) -> number of faces` for `check_faces(face_counter=...)`"
     detector = detector or get_detector()
     return lambda p: len(detector.detect([np.asarray(load_image(p))])[0])
+
+# %% ../nbs/01_faces.ipynb #fa2427fb
+LFW_FACE_FRAC = 0.53 # side of an aligned face in a deep-funneled LFW photo (`aligned_crop_frac` above)
+
+def align_lfw(paths:list|None=None, # LFW images to align (default: all 13,233)
+              detector:FaceDetector|None=None, progress:bool=True) -> Path:
+    "Align LFW images into a cached folder beside LFW (resumable); returns its root"
+    src = get_dataset('lfw'); dst = src.with_name(src.name + '-112')
+    align_folder(src, dst, detector or get_detector(), paths=paths, no_face='center', fallback_frac=LFW_FACE_FRAC, progress=progress)
+    return dst

@@ -7,17 +7,18 @@ Docs: https://facelab-course.github.io/facelab/arcface.html.md"""
 # %% ../nbs/05_arcface.ipynb #2408f12d
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 import numpy as np, pandas as pd, torch
 import torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 import matplotlib.pyplot as plt
 from .models import CosineHead, FaceModel
-from . import train as _train
+from .train import register_loss
 
 # %% auto #0
 __all__ = ['ARC_SCALE', 'EPS', 'AngularMargin', 'MarginLoss', 'ArcFace', 'CosFace', 'SphereFace', 'CombinedMargin',
-           'pml_equivalent', 'PMLLoss', 'subcenter_outliers', 'MarginSchedule', 'class_angles', 'plot_angles',
-           'plot_embeddings_2d']
+           'pml_equivalent', 'PMLLoss', 'subcenter_outliers', 'MarginSchedule', 'MarginCfg', 'class_angles',
+           'plot_angles', 'plot_embeddings_2d']
 
 # %% ../nbs/05_arcface.ipynb #4bca53bb
 ARC_SCALE = 64.0 # insightface's scale s for 512-d embeddings
@@ -161,22 +162,46 @@ class MarginSchedule(Callback):
         mg.s = s; setattr(mg, self.attr, m)
 
 # %% ../nbs/05_arcface.ipynb #e2b25fce
-def _margin_builder(make, default_m):
-    def build(cfg, n_classes):
-        return make(cfg.scale, cfg.margin if cfg.margin is not None else default_m, label_smoothing=cfg.label_smoothing)
-    return build
+@dataclass(frozen=True)
+class MarginCfg:
+    "A margin loss's settings in training (`TrainCfg.loss_cfg`)"
+    scale: float = ARC_SCALE # the logit scale s
+    margin: float|None = None # the margin m (None: the loss's usual value: ArcFace 0.5, CosFace 0.35, SphereFace 1.35)
+    schedule: bool = False # warm up, then ramp s and m (`MarginSchedule`)
+    warmup: float = 0.05 # fraction of training with no margin (and, for a pretrained backbone, a frozen backbone)
+    ramp: float = 0.3 # fraction of training over which s and m then rise to their full values
 
-_train.LOSSES.update(arcface=_margin_builder(ArcFace, 0.5), cosface=_margin_builder(CosFace, 0.35),
-                     sphereface=_margin_builder(SphereFace, 1.35))
-def _pml_builder(kind:str, default_m:float):
+def _margin_cfg(cfg) -> MarginCfg:
+    mc = cfg.loss_cfg if cfg.loss_cfg is not None else MarginCfg()
+    if not isinstance(mc, MarginCfg): raise TypeError(f"loss {cfg.loss!r} takes a MarginCfg as loss_cfg, got {type(mc).__name__}")
+    return mc
+
+def _schedule(mc:MarginCfg, loss, attr:str, cfg) -> list:
+    "The `MarginSchedule` for `mc`, if any; freezing only protects pretrained features"
+    if not mc.schedule: return []
+    return [MarginSchedule(s=(min(10.0, mc.scale), mc.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr,
+                           warmup=mc.warmup, ramp=mc.ramp, freeze=cfg.pretrained)]
+
+def _register_margin(name:str, make, default_m:float, attr:str):
+    @register_loss(name, head='cosine', cfg_type=MarginCfg)
+    def build(cfg, n_classes):
+        mc = _margin_cfg(cfg)
+        loss = make(mc.scale, mc.margin if mc.margin is not None else default_m, label_smoothing=cfg.label_smoothing)
+        return loss, _schedule(mc, loss, attr, cfg)
+
+def _register_pml(name:str, kind:str, default_m:float, attr:str):
+    @register_loss(name, head='cosine', cfg_type=MarginCfg)
     def build(cfg, n_classes):
         if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
-        m = cfg.margin if cfg.margin is not None else default_m
-        return PMLLoss(_pml_loss(kind, cfg.emb_dim, n_classes, cfg.scale, m), 'm2' if kind == 'arcface' else 'm3')
-    return build
+        mc = _margin_cfg(cfg)
+        loss = PMLLoss(_pml_loss(kind, cfg.emb_dim, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m), attr)
+        return loss, _schedule(mc, loss, attr, cfg)
 
-_train.LOSSES.update(pml_arcface=_pml_builder('arcface', 0.5), pml_cosface=_pml_builder('cosface', 0.35))
-_train.MARGIN_ATTR.update(arcface='m2', cosface='m3', sphereface='m1', pml_arcface='m2', pml_cosface='m3')
+_register_margin('arcface', ArcFace, 0.5, 'm2')
+_register_margin('cosface', CosFace, 0.35, 'm3')
+_register_margin('sphereface', SphereFace, 1.35, 'm1')
+_register_pml('pml_arcface', 'arcface', 0.5, 'm2')
+_register_pml('pml_cosface', 'cosface', 0.35, 'm3')
 
 # %% ../nbs/05_arcface.ipynb #bd02a2a2
 def class_angles(learn, ds_idx:int=1) -> tuple:

@@ -8,17 +8,17 @@ Docs: https://facelab-course.github.io/facelab/models.html.md"""
 from __future__ import annotations
 import os, math, time, tempfile
 from pathlib import Path
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace, fields
 import numpy as np, pandas as pd, torch, timm
 import torch.nn as nn, torch.nn.functional as F
-from .data import atomic_path
-from .faces import ARCFACE_TEMPLATE, FACE_SIZE, default_device
-from .transforms import FACE_MEAN, FACE_STD, time_per_image
+from .core import atomic_save, default_device, time_per_image
+from .faces import ARCFACE_TEMPLATE, FACE_SIZE
+from .transforms import FACE_MEAN, FACE_STD
 
 # %% auto #0
-__all__ = ['BACKBONES', 'HEADS', 'CKPT_FORMAT', 'BackboneInfo', 'register_backbone', 'backbone_info', 'FaceEmbedder',
-           'LinearHead', 'CosineHead', 'FaceModel', 'create_face_model', 'model_config', 'atomic_save',
-           'save_face_model', 'load_face_model', 'benchmark_backbones']
+__all__ = ['BACKBONES', 'HEADS', 'CKPT_FORMAT', 'BackboneInfo', 'register_backbone', 'backbone_info', 'ModelCfg', 'FaceEmbedder',
+           'LinearHead', 'CosineHead', 'FaceModel', 'create_face_model', 'model_config', 'save_face_model',
+           'load_face_model', 'benchmark_backbones']
 
 # %% ../nbs/03_models.ipynb #1b3f9d13
 @dataclass(frozen=True)
@@ -51,24 +51,48 @@ def backbone_info(arch:str) -> BackboneInfo:
     return BackboneInfo(arch, arch)
 
 # %% ../nbs/03_models.ipynb #b6ef5629
+@dataclass(frozen=True)
+class ModelCfg:
+    "What builds a face model and prepares its input; read by building, saving, loading and export"
+    arch: str = 'mnv4s' # registered backbone or timm name
+    size: int|None = None # input size (None: the backbone's)
+    emb_dim: int = 512 # embedding size
+    head: str|None = None # classification head: 'linear' or 'cosine' (None: linear when `n_classes`, else no head)
+    n_classes: int = 0 # training identities (0: an embedder without a head)
+    k: int = 1 # sub-centres per class (cosine head)
+    dropout: float = 0.0 # in the embedding neck
+    pretrained: bool = False # start from timm's ImageNet weights (needs the model hub: Colab, Kaggle)
+    mean: tuple|None = None # input normalisation (None: the backbone's when pretrained, else `FACE_MEAN`)
+    std: tuple|None = None # (None: the backbone's when pretrained, else `FACE_STD`)
+    template: tuple = tuple(map(tuple, ARCFACE_TEMPLATE.tolist())) # the 5 landmarks (x, y) faces were aligned to, at 112 px
+
+def _resolve(cfg:ModelCfg, backbone:nn.Module) -> ModelCfg:
+    "`cfg` with its defaults filled in from the backbone"
+    pc = backbone.pretrained_cfg if cfg.pretrained else dict(mean=FACE_MEAN, std=FACE_STD)
+    return replace(cfg, size=cfg.size or backbone_info(cfg.arch).size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']),
+                   head=(cfg.head or 'linear') if cfg.n_classes else None)
+
 class FaceEmbedder(nn.Module):
-    "timm backbone `arch`, pooled, then BN-Dropout-Linear-BN to an `emb_dim` embedding"
-    def __init__(self, arch:str='mnv4s', emb_dim:int=512, pretrained:bool=False, dropout:float=0.0, size:int|None=None):
+    "timm backbone `cfg.arch`, pooled, then BN-Dropout-Linear-BN to a `cfg.emb_dim` embedding"
+    def __init__(self, cfg:ModelCfg=ModelCfg()):
         super().__init__()
-        info = backbone_info(arch)
-        self.arch, self.emb_dim, self.dropout, self.size = info.name, emb_dim, dropout, size or info.size
-        self.backbone = timm.create_model(info.arch, pretrained=pretrained, num_classes=0)
-        cfg = self.backbone.pretrained_cfg
-        self.mean, self.std = (tuple(cfg['mean']), tuple(cfg['std'])) if pretrained else (FACE_MEAN, FACE_STD)
+        self.backbone = timm.create_model(backbone_info(cfg.arch).arch, pretrained=cfg.pretrained, num_classes=0)
+        self.cfg = replace(_resolve(cfg, self.backbone), head=None, n_classes=0, k=1)
         nf = getattr(self.backbone, 'head_hidden_size', None) or self.backbone.num_features # pooled output width
-        self.neck = nn.Sequential(nn.BatchNorm1d(nf), nn.Dropout(dropout), nn.Linear(nf, emb_dim, bias=False), nn.BatchNorm1d(emb_dim))
+        self.neck = nn.Sequential(nn.BatchNorm1d(nf), nn.Dropout(cfg.dropout), nn.Linear(nf, cfg.emb_dim, bias=False), nn.BatchNorm1d(cfg.emb_dim))
     def forward(self, x): return self.neck(self.backbone(x))
     def embed(self, x): return F.normalize(self(x), dim=1)
+    arch = property(lambda self: self.cfg.arch)
+    size = property(lambda self: self.cfg.size)
+    emb_dim = property(lambda self: self.cfg.emb_dim)
+    mean = property(lambda self: self.cfg.mean)
+    std = property(lambda self: self.cfg.std)
 
 # %% ../nbs/03_models.ipynb #00b7269b
 class LinearHead(nn.Linear):
     "Plain linear classifier over embeddings"
     def __init__(self, emb_dim:int, n_classes:int): super().__init__(emb_dim, n_classes)
+    n_classes = property(lambda self: self.out_features)
 
 class CosineHead(nn.Module):
     "Cosine between the normalised embedding and each class's (`k` sub-centres') normalised weight"
@@ -96,50 +120,50 @@ class FaceModel(nn.Module):
         if self.head is None: raise RuntimeError("this FaceModel has no head; use `embed`")
         return self.head(self.embedder(x))
     def embed(self, x): return self.embedder.embed(x)
+    @property
+    def cfg(self) -> ModelCfg:
+        "The `ModelCfg` that rebuilds this model"
+        h = self.head
+        if h is None: return self.embedder.cfg
+        return replace(self.embedder.cfg, head='cosine' if isinstance(h, CosineHead) else 'linear', n_classes=h.n_classes, k=getattr(h, 'k', 1))
 
-def create_face_model(arch:str='mnv4s', # registered backbone or timm name
-                      n_classes:int=0, # training identities (0: no head)
-                      head:str='linear', # 'linear' or 'cosine'
-                      emb_dim:int=512, pretrained:bool=False, dropout:float=0.0,
-                      k:int=1, # sub-centres per class (cosine head)
-                      size:int|None=None) -> FaceModel:
-    "A `FaceModel` from names"
-    if head not in HEADS: raise ValueError(f"head must be one of {list(HEADS)}, got {head!r}")
-    emb = FaceEmbedder(arch, emb_dim, pretrained, dropout, size)
-    if not n_classes: return FaceModel(emb)
-    return FaceModel(emb, CosineHead(emb_dim, n_classes, k) if head == 'cosine' else LinearHead(emb_dim, n_classes))
+def create_face_model(cfg:ModelCfg|None=None, # the model's configuration (default `ModelCfg()`)
+                      **changes) -> FaceModel: # fields of `ModelCfg` to change, e.g. `n_classes=24, head='cosine'`
+    "A `FaceModel` built from `cfg` with `changes`"
+    cfg = replace(cfg or ModelCfg(), **changes)
+    if cfg.head not in (None, *HEADS): raise ValueError(f"head must be one of {list(HEADS)} (or None), got {cfg.head!r}")
+    emb = FaceEmbedder(cfg)
+    c = _resolve(cfg, emb.backbone)
+    if not c.n_classes: return FaceModel(emb)
+    return FaceModel(emb, CosineHead(c.emb_dim, c.n_classes, c.k) if c.head == 'cosine' else LinearHead(c.emb_dim, c.n_classes))
 
 # %% ../nbs/03_models.ipynb #594db7c5
 CKPT_FORMAT = 'facelab-model-1'
 
 def model_config(model:FaceModel, classes:list|None=None) -> dict:
-    "Everything needed to rebuild and preprocess for `model`, as plain values"
-    e, h = model.embedder, model.head
-    return dict(arch=e.arch, emb_dim=e.emb_dim, size=e.size, mean=list(e.mean), std=list(e.std), dropout=e.dropout,
-                template=ARCFACE_TEMPLATE.tolist(), head=None if h is None else ('cosine' if isinstance(h, CosineHead) else 'linear'),
-                n_classes=0 if h is None else (h.n_classes if isinstance(h, CosineHead) else h.out_features),
-                k=getattr(h, 'k', 1), classes=list(map(str, classes)) if classes is not None else None)
-
-def atomic_save(obj, path:Path) -> Path:
-    "`torch.save` `obj` to a temporary file beside `path`, then rename it to `path`"
-    with atomic_path(path) as tmp: torch.save(obj, tmp)
-    return Path(path)
+    "Everything needed to rebuild and preprocess for `model`, as plain values: its `ModelCfg` and the class names"
+    return dict(asdict(model.cfg), classes=list(map(str, classes)) if classes is not None else None)
 
 def save_face_model(model:FaceModel, path:Path, classes:list|None=None, **extra) -> Path:
     "Save `model` with its config (and `extra` plain values, e.g. metrics) atomically to `path`"
     return atomic_save(dict(format=CKPT_FORMAT, config=model_config(model, classes), extra=extra,
                             state_dict={k: v.detach().cpu() for k,v in model.state_dict().items()}), path)
 
+def _cfg_from(c:dict) -> ModelCfg:
+    "The `ModelCfg` in a checkpoint's config (lists back to tuples; fields added since default)"
+    kw = {f.name: c[f.name] for f in fields(ModelCfg) if f.name in c}
+    for k in ('mean', 'std'): kw[k] = tuple(kw[k]) if kw.get(k) is not None else None
+    if 'template' in kw: kw['template'] = tuple(map(tuple, kw['template']))
+    return replace(ModelCfg(**kw), pretrained=False)  # the weights come from the file, not the hub
+
 def load_face_model(path:Path, device=None) -> tuple:
     "`(model, config)` from a `save_face_model` file, loaded with `weights_only=True`"
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise ValueError(f"{path}: not a facelab model checkpoint (format {ck.get('format') if isinstance(ck, dict) else type(ck).__name__})")
-    c = ck['config']
-    model = create_face_model(c['arch'], c['n_classes'], c['head'] or 'linear', c['emb_dim'], False, c['dropout'], c['k'], c['size'])
-    model.embedder.mean, model.embedder.std = tuple(c['mean']), tuple(c['std'])
+    model = create_face_model(_cfg_from(ck['config']))
     model.load_state_dict(ck['state_dict'])
-    return model.to(device or default_device()).eval(), {**c, **ck.get('extra', {})}
+    return model.to(device or default_device()).eval(), {**ck['config'], **ck.get('extra', {})}
 
 # %% ../nbs/03_models.ipynb #27cad07a
 def benchmark_backbones(archs:list, sizes:list=(112,), bs:int=32, emb_dim:int=512, reps:int=2) -> pd.DataFrame:
@@ -147,7 +171,7 @@ def benchmark_backbones(archs:list, sizes:list=(112,), bs:int=32, emb_dim:int=51
     rows = []
     for a in archs:
         for s in sizes:
-            m = create_face_model(a, n_classes=100, emb_dim=emb_dim, size=s)
+            m = create_face_model(arch=a, n_classes=100, emb_dim=emb_dim, size=s)
             x, y = torch.randn(bs, 3, s, s), torch.randint(0, 100, (bs,))
             opt = torch.optim.SGD(m.parameters(), lr=0.01)
             def step():

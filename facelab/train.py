@@ -6,11 +6,12 @@ Docs: https://facelab-course.github.io/facelab/classification.html.md"""
 
 # %% ../nbs/04_classification.ipynb #a137720a
 from __future__ import annotations
-import os, json, math, random, hashlib, tempfile, time
+import os, json, math, random, hashlib, tempfile, time, warnings
 from pathlib import Path
 from dataclasses import dataclass, asdict, replace, field
 from collections import Counter
 from functools import partial
+from typing import Callable
 import numpy as np, pandas as pd, torch
 import torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner, save_model, load_model
@@ -25,18 +26,17 @@ from fastai.losses import LabelSmoothingCrossEntropyFlat, CrossEntropyLossFlat
 from fastai.metrics import accuracy, top_k_accuracy
 from fastai.optimizer import Adam, SGD
 from fastai.torch_core import params
-from fastcore.script import call_parse
 import matplotlib.pyplot as plt
-from .data import scan_faces, split_closed, get_data_path, atomic_path
-from .faces import default_device
+from .core import atomic_path, atomic_save, get_data_path, default_device
+from .data import scan_faces, split_closed, write_submission
 from .transforms import FaceAugment, FaceTensorDataset, face_tfms, load_face_tensors, ProgressiveAug, denorm
-from .models import create_face_model, save_face_model, atomic_save, backbone_info, FaceModel
+from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel
 
 # %% auto #0
-__all__ = ['LOSSES', 'MARGIN_ATTR', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
-           'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'face_learner', 'fit_face',
-           'train_cli', 'pipeline_overhead', 'most_confused_pairs', 'top_losses', 'plot_top_losses',
-           'write_classification_submission', 'train_eval']
+__all__ = ['LOSSES', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
+           'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'LossSpec', 'register_loss',
+           'resolve_train_cfg', 'face_learner', 'fit_face', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
+           'FaceInterpretation', 'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
@@ -45,31 +45,27 @@ class TrainCfg:
     arch: str = 'mnv4s' # registered backbone or timm name
     size: int|None = None # input size (default: the backbone's)
     emb_dim: int = 512 # embedding size
-    head: str = 'linear' # 'linear' or 'cosine'
-    loss: str = 'ce' # 'ce' (cross-entropy, smoothed by `label_smoothing`); the ArcFace chapter adds margin losses
-    label_smoothing: float = 0.1 # 0 turns it off
-    scale: float = 64.0 # margin losses: the logit scale s
-    margin: float|None = None # margin losses: m (None: the loss's usual value)
+    head: str|None = None # 'linear' or 'cosine' (None: the head the loss needs)
+    loss: str = 'ce' # a name in `LOSSES`: 'ce' here; the ArcFace chapter registers the margin losses
+    label_smoothing: float|None = None # cross-entropy label smoothing, 0 turns it off (None: the loss's default, 0.1 for 'ce')
+    loss_cfg: object = None # the loss's own settings, e.g. the ArcFace chapter's `MarginCfg` (None: its defaults)
     subcenters: int = 1 # sub-centres per class in the cosine head (sub-center ArcFace: 3)
-    margin_schedule: bool = False # margin losses: warm up, then ramp s and m (`facelab.losses.MarginSchedule`)
-    margin_warmup: float = 0.05 # fraction of training with no margin (and, for a pretrained backbone, frozen)
-    margin_ramp: float = 0.3 # fraction of training over which s and m then rise to their full values
-    epochs: int = 10
+    epochs: int = 10 # passes over the training faces
     lr: float|None = 3e-3 # peak learning rate; None runs `lr_find` and takes its valley
-    bs: int = 64
+    bs: int = 64 # batch size
     opt: str = 'adamw' # 'adamw' or 'sgd' (momentum 0.9)
     wd: float = 0.05 # decoupled weight decay
     backbone_lr_mult: float = 1.0 # backbone's learning rate relative to neck and head (<1 for pretrained backbones)
     clip: float|None = 5.0 # gradient norm clipping
-    aug: str|float = 'mild' # augmentation level or strength
+    aug: str = 'mild' # augmentation level (none, mild, medium, strong) or a strength in [0, 1]
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
     dropout: float = 0.0 # in the embedding neck
     pretrained: bool = False # ImageNet weights (needs the model hub)
     patience: int|None = None # early stopping after this many epochs without improvement
     plateau: bool = False # constant lr with ReduceLROnPlateau instead of one-cycle
     workers: int = 0 # DataLoader workers (0: augment in the training process)
-    seed: int = 42
-    tensorboard: bool = False
+    seed: int = 42 # seeds the model's initial weights and each epoch's order and augmentation
+    tensorboard: bool = False # also log to TensorBoard
 
 # %% ../nbs/04_classification.ipynb #ab13ba4b
 def _cache_key(paths:list, size:int) -> str:
@@ -87,13 +83,12 @@ def cached_face_tensors(paths:list, size:int, cache:bool=True, progress:bool=Tru
     return x
 
 def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_closed`)
-             size:int=112, bs:int=64, aug='mild', workers:int=0, cache:bool=True, seed:int|None=None,
-             device=None) -> DataLoaders:
+             size:int=112, bs:int=64, aug='mild', workers:int=0, cache:bool=True, device=None) -> DataLoaders:
     "fastai `DataLoaders` of augmented uint8-cached faces; `dls.vocab` lists the classes, `dls.aug` the augmenter"
     trn, val = df[~df.is_valid], df[df.is_valid]
     vocab = sorted(trn.identity.unique())
     known = val.identity.isin(vocab)
-    if (~known).any(): print(f"face_dls: dropped {(~known).sum()} validation images of identities absent from training")
+    if (~known).any(): warnings.warn(f"face_dls: dropped {(~known).sum()} validation images of identities absent from training")
     val = val[known]
     idx = {c: i for i,c in enumerate(vocab)}
     aug = aug if isinstance(aug, FaceAugment) else FaceAugment(aug, size)
@@ -149,36 +144,48 @@ class ResumeCheckpoint(Callback):
         with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps({'next_epoch': self.epoch+1}))
 
 # %% ../nbs/04_classification.ipynb #373e7276
+@dataclass(frozen=True)
+class LossSpec:
+    "A registered loss: `build(cfg, n_classes) -> (loss, callbacks)`, the head it needs, its defaults"
+    name: str
+    build: Callable
+    head: str = 'linear' # the head whose outputs it takes
+    label_smoothing: float = 0.0 # its default label smoothing
+    cfg_type: type|None = None # the type of its own settings in `TrainCfg.loss_cfg` (None: it has none)
+
+LOSSES = {}
+
+def register_loss(name:str, head:str='linear', label_smoothing:float=0.0, cfg_type:type|None=None):
+    "Decorator: register `build(cfg, n_classes) -> (loss, callbacks)` as the loss `name`"
+    def deco(build):
+        LOSSES[name] = LossSpec(name, build, head, label_smoothing, cfg_type)
+        return build
+    return deco
+
+@register_loss('ce', label_smoothing=0.1)
 def _ce_loss(cfg, n_classes):
-    return LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()
+    return (LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()), []
 
-LOSSES = {'ce': _ce_loss} # name -> f(cfg, n_classes) -> loss; facelab.losses adds the margin losses
-MARGIN_ATTR = {} # margin loss name -> the `AngularMargin` attribute its `m` sets
-
-def _loss_for(cfg:TrainCfg, n_classes:int):
-    if cfg.loss not in LOSSES: import facelab.losses # registers the margin losses
-    if cfg.loss not in LOSSES: raise ValueError(f"unknown loss {cfg.loss!r}; known: {', '.join(LOSSES)}")
-    if cfg.loss != 'ce' and cfg.head != 'cosine': raise ValueError(f"loss {cfg.loss!r} needs head='cosine'")
-    return LOSSES[cfg.loss](cfg, n_classes)
-
-def _schedule_cbs(cfg:TrainCfg, loss) -> list:
-    if not cfg.margin_schedule or cfg.loss == 'ce': return []
-    from facelab.losses import MarginSchedule
-    attr = MARGIN_ATTR[cfg.loss]
-    # freezing only protects pretrained features: a random backbone frozen during warm-up just wastes those steps
-    return [MarginSchedule(s=(min(10.0, cfg.scale), cfg.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr,
-                           warmup=cfg.margin_warmup, ramp=cfg.margin_ramp, freeze=cfg.pretrained)]
+def resolve_train_cfg(cfg:TrainCfg) -> TrainCfg:
+    "`cfg` with its head and label smoothing filled in from its loss"
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; known: {', '.join(LOSSES)} (import facelab.losses for the margin losses)")
+    spec = LOSSES[cfg.loss]
+    if spec.head == 'cosine' and cfg.head not in (None, 'cosine'): raise ValueError(f"loss {cfg.loss!r} needs head='cosine'")
+    return replace(cfg, head=cfg.head or spec.head, label_smoothing=spec.label_smoothing if cfg.label_smoothing is None else cfg.label_smoothing)
 
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
     "A fastai `Learner` for `cfg` on `dls`, saving into `path`"
-    loss = _loss_for(cfg, len(dls.vocab))
+    cfg = resolve_train_cfg(cfg)
+    loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
-    model = create_face_model(cfg.arch, len(dls.vocab), cfg.head, cfg.emb_dim, cfg.pretrained, cfg.dropout, cfg.subcenters, dls.size)
+    model = create_face_model(ModelCfg(arch=cfg.arch, size=dls.size, emb_dim=cfg.emb_dim, head=cfg.head, n_classes=len(dls.vocab),
+                                       k=cfg.subcenters, dropout=cfg.dropout, pretrained=cfg.pretrained))
     if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     cbs = [EpochSeed(cfg.seed), CSVLogger('history.csv', append=True), ResumeCheckpoint(),
-           AtomicSaveModelCallback(monitor='accuracy', fname='best'), *_schedule_cbs(cfg, loss), *extra_cbs]
+           AtomicSaveModelCallback(monitor='accuracy', fname='best'), *loss_cbs, *extra_cbs]
     if cfg.clip: cbs.append(GradientClip(cfg.clip))
     if cfg.patience: cbs.append(ResumableEarlyStopping(monitor='accuracy', patience=cfg.patience))
     if cfg.aug_schedule: cbs.append(ProgressiveAug(dls.aug, cfg.aug_schedule))
@@ -187,9 +194,9 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
         cbs.append(TensorBoardCallback(str(path/'tb'), trace_model=False))
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, wd=cfg.wd,
                     metrics=[accuracy, top5_accuracy], splitter=face_splitter, path=path, model_dir='.', cbs=cbs)
-    if torch.cuda.is_available(): learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
+    if dls.device.type == 'cuda': learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
     learn.cfg = cfg
-    (path/'cfg.json').write_text(json.dumps(asdict(cfg)))
+    (path/'cfg.json').write_text(json.dumps(asdict(cfg), default=str))
     return learn
 
 # %% ../nbs/04_classification.ipynb #f935e56c
@@ -213,86 +220,88 @@ def fit_face(learn:Learner, resume:bool=False) -> Learner:
     return learn
 
 # %% ../nbs/04_classification.ipynb #13f466ed
-@call_parse
-def train_cli(data:str, # identity-per-folder root
-              out:str='runs/face', # run folder (checkpoints, history, final model)
-              arch:str='mnv4s', # backbone
-              size:int=None, # input size (default: the backbone's)
-              epochs:int=10,
-              lr:float=3e-3,
-              bs:int=64,
-              loss:str='ce', # 'ce', 'arcface', 'cosface' or 'sphereface'
-              label_smoothing:float=0.1,
-              margin_schedule:bool=False, # margin losses: warm up, then ramp s and m
-              aug:str='mild', # none, mild, medium, strong
-              valid_pct:float=0.2,
-              workers:int=0,
-              seed:int=42,
-              resume:bool=False, # continue from out/last.pth
-              ) -> dict:
-    "Train a face classifier on the identity folders under `data`; prints and returns the final metrics"
-    df = split_closed(scan_faces(data), valid_pct, seed)
-    head = 'linear' if loss == 'ce' else 'cosine'
-    cfg = TrainCfg(arch=arch, size=size, epochs=epochs, lr=lr, bs=bs, loss=loss, head=head, label_smoothing=label_smoothing,
-                   aug=aug, workers=workers, seed=seed, margin_schedule=margin_schedule)
-    learn = face_learner(face_dls(df, size or backbone_info(arch).size, bs, aug, workers, seed=seed), cfg, out)
+def train_folder(data:str, # identity-per-folder root of aligned faces
+                 cfg:TrainCfg=TrainCfg(), # the training run
+                 out:str='runs/face', # run folder (checkpoints, history, final model)
+                 valid_pct:float=0.2, # fraction of each person's faces held out for validation
+                 resume:bool=False, # continue from `out/last.pth`
+                ) -> dict:
+    "Train a face classifier on the identity folders under `data`, save `out/model.pth`; returns the final metrics"
+    df = split_closed(scan_faces(data), valid_pct, cfg.seed)
+    learn = face_learner(face_dls(df, cfg.size or backbone_info(cfg.arch).size, cfg.bs, cfg.aug, cfg.workers), cfg, out)
     fit_face(learn, resume=resume)
     metrics = dict(zip(['valid_loss', 'accuracy', 'top5_accuracy'], map(float, learn.validate())))
-    save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(cfg), **metrics)
-    print(json.dumps(metrics))
+    save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
     return metrics
 
 # %% ../nbs/04_classification.ipynb #8d5e2b39
+def _sync(dev:torch.device):
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+
 def pipeline_overhead(learn:Learner, n_batches:int=8, reps:int=2) -> dict:
     "Training images/s end to end vs the model alone on the same batches; `overhead` is the fraction lost"
-    dl, model, opt = learn.dls.train, learn.model.train(), torch.optim.SGD(learn.model.parameters(), lr=1e-3)
+    dl, dev = learn.dls.train, learn.dls.device
+    model = learn.model.to(dev).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     def step(xb, yb):
-        loss = learn.loss_func(model(xb), yb); loss.backward(); opt.step(); opt.zero_grad()
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'): loss = learn.loss_func(model(xb), yb)
+        loss.backward(); opt.step(); opt.zero_grad()
     it = iter(dl); warm = next(it)
     for _ in range(2): step(*warm)  # first steps allocate memory and pick kernels: not steady state
     t_e2e, batches = math.inf, []
     for _ in range(reps):
-        bs, t0 = [], time.perf_counter()
+        bs = []; _sync(dev); t0 = time.perf_counter()
         for _ in range(n_batches):
             xb, yb = next(it); step(xb, yb); bs.append((xb, yb))
-        t_e2e = min(t_e2e, time.perf_counter() - t0); batches = bs
+        _sync(dev); t_e2e = min(t_e2e, time.perf_counter() - t0); batches = bs
     t_model = math.inf
     for _ in range(reps):
-        t0 = time.perf_counter()
+        _sync(dev); t0 = time.perf_counter()
         for xb, yb in batches: step(xb, yb)
-        t_model = min(t_model, time.perf_counter() - t0)
+        _sync(dev); t_model = min(t_model, time.perf_counter() - t0)
     n = sum(len(b[0]) for b in batches)
     return dict(end_to_end_img_s=n/t_e2e, model_img_s=n/t_model, overhead=1 - t_model/t_e2e)
 
+def epochs_for_budget(learn:Learner, minutes:float, n_batches:int=8) -> int:
+    "Epochs of `learn`'s training set that fit in `minutes`, from a short timing of real steps; `learn`'s weights are kept"
+    state = {k: v.detach().clone() for k,v in learn.model.state_dict().items()}
+    img_s = pipeline_overhead(learn, n_batches, reps=2)['end_to_end_img_s']  # best of two: the first steps run slow
+    learn.model.load_state_dict(state)
+    n = len(learn.dls.train)*learn.dls.train.bs
+    return max(1, int(minutes*60*img_s/n/1.08))  # 8%: validation and checkpoints each epoch
+
 # %% ../nbs/04_classification.ipynb #1d76ab0b
-def most_confused_pairs(preds:torch.Tensor, targs:torch.Tensor, vocab:list, n:int=10) -> pd.DataFrame:
-    "The `n` (actual, predicted) pairs most often confused, counted without building the confusion matrix"
-    p = preds.argmax(1) if preds.ndim == 2 else preds
-    wrong = (p != targs).nonzero().flatten()
-    c = Counter((vocab[int(targs[i])], vocab[int(p[i])]) for i in wrong)
-    return pd.DataFrame([(a, b, k) for (a, b), k in c.most_common(n)], columns=['actual', 'predicted', 'count'])
-
-def top_losses(learn:Learner, n:int=9) -> pd.DataFrame:
-    "Validation items with the highest loss: index, actual, predicted, probability of the prediction, loss"
-    preds, targs, losses = learn.get_preds(with_loss=True)
-    probs = preds.softmax(1) if (preds.sum(1) - 1).abs().max() > 1e-3 else preds
-    top = losses.topk(min(n, len(losses)))
-    v = learn.dls.vocab
-    return pd.DataFrame(dict(idx=top.indices.tolist(), actual=[v[int(targs[i])] for i in top.indices],
-                             predicted=[v[int(probs[i].argmax())] for i in top.indices],
-                             prob=[float(probs[i].max()) for i in top.indices], loss=top.values.tolist()))
-
-def plot_top_losses(learn:Learner, n:int=9, ncols:int=3, size:float=2.2):
-    "The validation faces with the highest loss, titled actual / predicted / probability / loss"
-    tl = top_losses(learn, n)
-    nrows = -(-len(tl)//ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size*1.15), squeeze=False)
-    ds = learn.dls.valid.dataset
-    for ax, r in zip(axs.flat, tl.itertuples()):
-        ax.imshow(denorm(ds[r.idx][0], learn.model.embedder.mean, learn.model.embedder.std))
-        ax.set_title(f'{r.actual}\n→ {r.predicted} {r.prob:.2f} / {r.loss:.2f}', fontsize=7)
-    for ax in axs.flat: ax.axis('off')
-    return fig
+class FaceInterpretation:
+    "Validation predictions, targets and losses computed once, then asked questions that scale to thousands of classes"
+    def __init__(self, learn:Learner, preds:torch.Tensor, targs:torch.Tensor, losses:torch.Tensor):
+        self.learn, self.preds, self.targs, self.losses, self.vocab = learn, preds, targs, losses, learn.dls.vocab
+        self.probs = preds.softmax(1) if (preds.sum(1) - 1).abs().max() > 1e-3 else preds
+    @classmethod
+    def from_learner(cls, learn:Learner, ds_idx:int=1):
+        "Run `learn` once over `learn.dls[ds_idx]` (validation by default)"
+        preds, targs, losses = learn.get_preds(ds_idx=ds_idx, with_loss=True)
+        return cls(learn, preds, targs, losses)
+    def most_confused(self, n:int=10) -> pd.DataFrame:
+        "The `n` (actual, predicted) pairs most often confused, counted without building the confusion matrix"
+        p = self.probs.argmax(1)
+        c = Counter((self.vocab[int(self.targs[i])], self.vocab[int(p[i])]) for i in (p != self.targs).nonzero().flatten())
+        return pd.DataFrame([(a, b, k) for (a, b), k in c.most_common(n)], columns=['actual', 'predicted', 'count'])
+    def top_losses(self, n:int=9) -> pd.DataFrame:
+        "Items with the highest loss: index, actual, predicted, probability of the prediction, loss"
+        top, v = self.losses.topk(min(n, len(self.losses))), self.vocab
+        return pd.DataFrame(dict(idx=top.indices.tolist(), actual=[v[int(self.targs[i])] for i in top.indices],
+                                 predicted=[v[int(self.probs[i].argmax())] for i in top.indices],
+                                 prob=[float(self.probs[i].max()) for i in top.indices], loss=top.values.tolist()))
+    def plot_top_losses(self, n:int=9, ncols:int=3, size:float=2.2):
+        "The validation faces with the highest loss, titled actual / predicted / probability / loss"
+        tl, ds, e = self.top_losses(n), self.learn.dls.valid.dataset, self.learn.model.embedder
+        nrows = -(-len(tl)//ncols)
+        fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size*1.15), squeeze=False)
+        for ax, r in zip(axs.flat, tl.itertuples()):
+            ax.imshow(denorm(ds[r.idx][0], e.mean, e.std))
+            ax.set_title(f'{r.actual}\n→ {r.predicted} {r.prob:.2f} / {r.loss:.2f}', fontsize=7)
+        for ax in axs.flat: ax.axis('off')
+        return fig
 
 # %% ../nbs/04_classification.ipynb #cc3637e8
 def write_classification_submission(preds, # class indices (or names) per test image, or a (n, n_classes) score tensor
@@ -301,23 +310,17 @@ def write_classification_submission(preds, # class indices (or names) per test i
                                     classes:list, # class names, by index
                                     label_as:str='index', # write the class 'index' or its 'name'
                                    ) -> pd.DataFrame:
-    "Validate and write an `id,label` submission, ids sorted as the test folder lists them"
+    "Validate and write an `id,label` submission (`write_submission`), ids sorted as the test folder lists them"
     p = preds.argmax(1) if isinstance(preds, torch.Tensor) and preds.ndim == 2 else preds
     p = [int(x) for x in p] if not all(isinstance(x, str) for x in p) else [classes.index(x) if x in classes else -1 for x in p]
-    if len(p) != len(ids): raise ValueError(f"{len(ids)} ids but {len(p)} predictions")
-    if len(set(ids)) != len(ids): raise ValueError(f"duplicate ids, e.g. {pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]!r}")
-    bad = [x for x in p if not 0 <= x < len(classes)]
-    if bad: raise ValueError(f"{len(bad)} predictions are not known classes, e.g. {bad[0]}")
-    sub = pd.DataFrame(dict(id=list(ids), label=p if label_as == 'index' else [classes[i] for i in p]))
-    sub = sub.sort_values('id', kind='stable').reset_index(drop=True)
-    with atomic_path(path) as tmp: sub.to_csv(tmp, index=False)
-    return sub
+    labels = p if label_as == 'index' else [classes[i] if 0 <= i < len(classes) else i for i in p]
+    allowed = range(len(classes)) if label_as == 'index' else classes
+    return write_submission(ids, labels, path, allowed, what='predictions', allowed_desc='known classes')
 
 # %% ../nbs/04_classification.ipynb #674c4267
 def train_eval(df:pd.DataFrame, cfg:TrainCfg, path:Path) -> dict:
     "Train `cfg` on `df` and return final validation metrics, epochs, minutes and training images/s"
-    size = cfg.size or backbone_info(cfg.arch).size
-    dls = face_dls(df, size, cfg.bs, cfg.aug, cfg.workers, seed=cfg.seed)
+    dls = face_dls(df, cfg.size or backbone_info(cfg.arch).size, cfg.bs, cfg.aug, cfg.workers)
     learn = face_learner(dls, cfg, path)
     t0 = time.perf_counter()
     with learn.no_bar(): fit_face(learn)

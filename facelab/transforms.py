@@ -19,8 +19,7 @@ from .faces import FACE_SIZE
 
 # %% auto #0
 __all__ = ['FACE_MEAN', 'FACE_STD', 'AUG_LEVELS', 'face_tensor', 'load_face_tensors', 'AugConfig', 'aug_config', 'face_tfms',
-           'denorm', 'show_augmentations', 'FaceAugment', 'FaceTensorDataset', 'ProgressiveAug', 'time_per_image',
-           'in_kernel', 'aug_explorer']
+           'denorm', 'show_augmentations', 'FaceAugment', 'FaceTensorDataset', 'ProgressiveAug', 'aug_explorer']
 
 # %% ../nbs/02_transforms.ipynb #dc07c787
 def face_tensor(path, size:int=FACE_SIZE) -> torch.Tensor:
@@ -150,20 +149,7 @@ class ProgressiveAug(Callback):
         if lvl != self.aug.aug: self.aug.set(lvl)
         self.history.append(lvl)
 
-# %% ../nbs/02_transforms.ipynb #65053176
-def time_per_image(fn, n_images:int, reps:int=3) -> float:
-    "Best of `reps` timings of `fn()` (which processes `n_images`), in ms per image, after a warm-up call"
-    fn(); best = math.inf
-    for _ in range(reps):
-        t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter()-t0)
-    return 1000*best/n_images
-
 # %% ../nbs/02_transforms.ipynb #54b71c45
-def in_kernel() -> bool:
-    "Whether code runs in a live Jupyter kernel (not a script or a test runner)"
-    try: return 'IPKernelApp' in get_ipython().config
-    except NameError: return False
-
 def aug_explorer(img:torch.Tensor, n:int=8):
     "ipywidgets explorer of the augmentations of `img`: a strength slider and a toggle per transform"
     import ipywidgets as W

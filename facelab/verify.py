@@ -6,27 +6,29 @@ Docs: https://facelab-course.github.io/facelab/verification.html.md"""
 
 # %% ../nbs/06_verification.ipynb #68423c7a
 from __future__ import annotations
-import os, json, math, time, tempfile
+import os, json, math, time, tempfile, warnings
 from pathlib import Path
-from dataclasses import asdict, replace
+from dataclasses import dataclass, asdict, replace
+from glob import glob
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from sklearn.metrics import roc_curve, roc_auc_score
 import matplotlib.pyplot as plt
-from fastcore.script import call_parse
-from .data import (get_dataset, scan_faces, read_lfw_pairs, split_closed, UNKNOWN_ID, get_data_path, atomic_path, _kaggle_api, DATASETS)
-from .faces import default_device, align_folder, get_detector
-from .transforms import face_tensor, face_tfms, load_face_tensors
-from .models import FaceModel, load_face_model, save_face_model, atomic_save
-from .train import TrainCfg, face_dls, face_learner, fit_face
+from .core import atomic_path, atomic_save
+from .data import get_dataset, scan_faces, read_lfw_pairs, split_closed, extra_faces, write_submission, UNKNOWN_ID
+from .faces import align_lfw
+from .transforms import face_tensor, face_tfms, ProgressiveAug
+from .models import FaceModel, save_face_model, backbone_info
+from .train import TrainCfg, face_dls, face_learner, fit_face, epochs_for_budget
+from .losses import MarginCfg
 
 # %% auto #0
-__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'LFW_FACE_FRAC', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame',
-           'best_threshold', 'kfold_accuracy', 'tar_at_far', 'verification_metrics', 'plot_verification',
-           'lfw_benchmark', 'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far',
-           'write_verification_submission', 'kaggle_submit', 'threshold_explorer', 'extra_faces', 'align_lfw',
-           'epochs_for_budget', 'lfw_main', 'benchmark_table']
+__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold',
+           'kfold_accuracy', 'tar_at_far', 'verification_metrics', 'plot_verification', 'lfw_benchmark', 'Gallery',
+           'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
+           'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
+           'loss_benchmark']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
 def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
@@ -59,7 +61,8 @@ def lfw_train_frame(lfw_df:pd.DataFrame, pairs:pd.DataFrame, min_images:int=2) -
     test_ids = lfw_test_identities(pairs)
     tr = lfw_df[~lfw_df.identity.isin(test_ids)]
     tr = tr[tr.identity.map(tr.identity.value_counts()) >= min_images]
-    assert not set(tr.identity) & test_ids, "a test identity leaked into training"
+    leak = set(tr.identity) & test_ids
+    if leak: raise ValueError(f"{len(leak)} test identities leaked into training, e.g. {sorted(leak)[0]!r}")
     return tr.reset_index(drop=True)
 
 # %% ../nbs/06_verification.ipynb #571f33fa
@@ -169,6 +172,7 @@ class Gallery:
         return atomic_save(dict(format='facelab-gallery-1', emb=self.emb, ids=self.ids, paths=self.paths), path)
     @classmethod
     def load(cls, path:Path):
+        "A gallery written by `save` (loaded with `weights_only=True`)"
         d = torch.load(path, map_location='cpu', weights_only=True)
         if not isinstance(d, dict) or d.get('format') != 'facelab-gallery-1': raise ValueError(f"{path}: not a facelab gallery")
         return cls(d['emb'], d['ids'], d['paths'])
@@ -206,19 +210,8 @@ def dir_at_far(gallery:Gallery, q:torch.Tensor, truth:list, far:float, per:str='
 
 # %% ../nbs/06_verification.ipynb #8d0c181c
 def write_verification_submission(ids:list, labels:list, path:Path|str, known:list) -> pd.DataFrame:
-    "Validate and write an `id,label` open-set submission; labels are `known` identities or `n000000`"
-    if len(ids) != len(labels): raise ValueError(f"{len(ids)} ids but {len(labels)} labels")
-    if len(set(ids)) != len(ids): raise ValueError("duplicate ids")
-    bad = sorted(set(labels) - set(map(str, known)) - {UNKNOWN_ID})
-    if bad: raise ValueError(f"{len(bad)} labels are neither known identities nor {UNKNOWN_ID}, e.g. {bad[0]!r}")
-    sub = pd.DataFrame(dict(id=list(ids), label=list(labels))).sort_values('id', kind='stable').reset_index(drop=True)
-    with atomic_path(path) as tmp: sub.to_csv(tmp, index=False)
-    return sub
-
-def kaggle_submit(path:Path|str, competition:str, message:str='facelab'):
-    "Submit the CSV at `path` to a Kaggle `competition`"
-    if not Path(path).exists(): raise FileNotFoundError(f"{path}: no such submission file")
-    return _kaggle_api().competition_submit(str(path), message, competition)
+    "Validate and write an `id,label` open-set submission (`write_submission`); labels are `known` identities or `n000000`"
+    return write_submission(ids, labels, path, {*map(str, known), UNKNOWN_ID}, allowed_desc=f'known identities or {UNKNOWN_ID}')
 
 # %% ../nbs/06_verification.ipynb #c344d6b3
 def threshold_explorer(scored:pd.DataFrame, n:int=4):
@@ -249,110 +242,72 @@ def threshold_explorer(scored:pd.DataFrame, n:int=4):
     ui = W.VBox([s, out]); ui.render, ui.slider = render, s
     return ui
 
-# %% ../nbs/06_verification.ipynb #c7f6d36a
-def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`) or folders of aligned faces, comma-separated
-                exclude:set, # identities (LFW names) that must not be trained on: the test people
-                known:set=frozenset(), # LFW training identities: a person found under the same name joins that class
-                max_per_id:int=40, # keep at most this many faces per person, so a few large identities do not dominate
-                seed:int=42) -> pd.DataFrame:
-    "Aligned faces of more people to train on, with the test people removed; names are matched as LFW writes them"
-    specs = [x.strip() for x in specs.split(',') if x.strip()] if isinstance(specs, str) else list(specs)
-    frames = []
-    for spec in specs:
-        root = get_dataset(spec) if spec in DATASETS else Path(spec)
-        if not root.is_dir(): raise FileNotFoundError(f"extra training data {spec!r}: {root} is neither a registered dataset nor a folder")
-        df = scan_faces(root)
-        lfw_name = df.identity.str.strip().str.replace(' ', '_')  # glint24 writes "First Last", LFW "First_Last"
-        drop = lfw_name.isin(exclude)
-        if drop.any(): print(f"{spec}: left out {lfw_name[drop].nunique()} people of LFW folds 6-10 ({drop.sum()} faces)")
-        df = df.assign(identity=[n if n in known else f"{Path(spec).name}/{n}" for n in lfw_name])[~drop]
-        df = df.sample(frac=1, random_state=seed).groupby('identity').head(max_per_id).sort_index()
-        frames.append(df.assign(source=spec))
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=['path', 'identity', 'source'])
-    assert not set(out.identity) & set(exclude), "a test identity leaked into the extra training data"
-    return out
-
 # %% ../nbs/06_verification.ipynb #4aabbee0
-LFW_FACE_FRAC = 0.53 # side of an aligned face in a deep-funneled LFW photo, measured in chapter 01
+@dataclass(frozen=True)
+class LfwCfg:
+    "The main job: train on LFW's people outside folds 6-10 (and more), test on those folds' 3,000 pairs"
+    out: str = 'runs/lfw' # folder for model.pth, metrics.json, scores.csv and verification.png
+    minutes: float = 15 # training budget, wall clock (used when `train.epochs` is 0)
+    align: bool = True # align faces with MTCNN (False: the raw deep-funneled photos)
+    data: str|None = None # train on this identity-per-folder tree of aligned faces instead of LFW's training people
+    extra: str = '' # more aligned training faces: dataset names or folders, comma-separated (e.g. celeba299,glint24)
+    max_per_id: int = 40 # faces per person taken from `extra`
+    aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
+    valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
+    # the training run (epochs 0: as many as fit in `minutes`); s=32 beat insightface's 64 here (a small model from scratch)
+    train: TrainCfg = TrainCfg(arch='mnv4s', size=112, loss='arcface', epochs=0, loss_cfg=MarginCfg(scale=32.0, schedule=True, ramp=0.5))
 
-def align_lfw(paths:list, progress:bool=True) -> Path:
-    "Align the LFW images `paths` into a cached folder beside LFW (resumable); returns its root"
-    src = get_dataset('lfw'); dst = src.with_name(src.name + '-112')
-    align_folder(src, dst, get_detector(), paths=paths, no_face='center', fallback_frac=LFW_FACE_FRAC, progress=progress)
-    return dst
-
-def epochs_for_budget(learn, minutes:float, n_batches:int=8) -> int:
-    "Epochs of `learn`'s training set that fit in `minutes`, from a short timing of real training steps"
-    from facelab.train import pipeline_overhead
-    img_s = pipeline_overhead(learn, n_batches, reps=2)['end_to_end_img_s']  # best of two: the first steps run slow
-    n = len(learn.dls.train)*learn.dls.train.bs
-    return max(1, int(minutes*60*img_s/n/1.08))  # 8%: validation and checkpoints each epoch
-
-@call_parse
-def lfw_main(out:str='runs/lfw', # folder for the model, metrics.json and plots
-             minutes:float=15, # training budget (wall clock)
-             arch:str='mnv4s', # backbone (GPU: r50, convnext_t)
-             pretrained:bool=False, # start from timm's ImageNet weights (needs the model hub: Colab, Kaggle)
-             size:int=112, # input size
-             loss:str='arcface', # arcface, cosface, sphereface, pml_arcface, pml_cosface (pytorch-metric-learning's) or ce
-             scale:float=32.0, # margin losses: s (32 beat insightface's 64 here: a small, from-scratch model)
-             margin:float=None, # margin losses: m (default: the loss's usual value)
-             ramp:float=0.5, # margin losses: fraction of training over which s and m rise to full
-             epochs:int=0, # fixed number of epochs (0: from `minutes`)
-             bs:int=64,
-             lr:float=3e-3,
-             aug:str='mild', # augmentation level
-             aug_to:str='', # level to switch to halfway through (e.g. strong, for long GPU runs); '' keeps `aug`
-             align:bool=True, # align faces with MTCNN (False: use the raw deep-funneled photos)
-             data:str=None, # train on this identity-per-folder tree of aligned faces instead of LFW's training identities
-             extra:str='', # more aligned training faces: dataset names or folders, comma-separated (e.g. celeba299,glint24)
-             max_per_id:int=40, # faces per person taken from `extra`
-             seed:int=42) -> dict:
-    "Train on LFW's training identities (or `data`) and evaluate on LFW folds 6-10; prints and saves the metrics"
-    t0 = time.perf_counter()
-    lfw_root = get_dataset('lfw')
-    pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw_root)
-    train = scan_faces(data) if data else lfw_train_frame(scan_faces(lfw_root), pairs)
-    if data and set(train.identity) & lfw_test_identities(pairs): print("warning: `data` holds people of LFW folds 6-10")
-    test = pairs[pairs.fold.isin(TEST_FOLDS)]
-    more = extra_faces(extra, lfw_test_identities(pairs), set(train.identity), max_per_id, seed) if extra else None
+def lfw_training_set(cfg:LfwCfg, pairs:pd.DataFrame, lfw_root:Path) -> tuple:
+    "`(faces to train on, root of the LFW images to test on)` for `cfg`: aligned when `cfg.align`, extras added"
+    test_ids = lfw_test_identities(pairs)
+    train = scan_faces(cfg.data) if cfg.data else lfw_train_frame(scan_faces(lfw_root), pairs)
+    if cfg.data and set(train.identity) & test_ids: warnings.warn(f"{cfg.data} holds people of LFW folds 6-10: the test is not identity-disjoint")
     root = lfw_root
-    if align:
-        need = sorted(set(test.path_a) | set(test.path_b) | (set() if data else set(train.path)))
-        root = align_lfw(need)
-        if not data: train = train.assign(path=[str(root/Path(p).relative_to(lfw_root)) for p in train.path])
-    if more is not None: train = pd.concat([train[['path', 'identity']], more[['path', 'identity']]], ignore_index=True)
+    if cfg.align:
+        test = pairs[pairs.fold.isin(TEST_FOLDS)]
+        root = align_lfw(sorted(set(test.path_a) | set(test.path_b) | (set() if cfg.data else set(train.path))))
+        if not cfg.data: train = train.assign(path=[str(root/Path(p).relative_to(lfw_root)) for p in train.path])
+    if cfg.extra:
+        more = extra_faces(cfg.extra, test_ids, set(train.identity), cfg.max_per_id, cfg.train.seed)
+        train = pd.concat([train[['path', 'identity']], more[['path', 'identity']]], ignore_index=True)
+    return train[['path', 'identity']], root
+
+def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str):
+    "Write the main job's model, metrics, pair scores and plot into `out`"
+    save_face_model(learn.model, out/'model.pth', classes=learn.dls.vocab, **{k: v for k,v in metrics.items() if k not in ('cfg', 'job')})
+    with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(metrics, indent=1, default=str))
+    with atomic_path(out/'scores.csv') as tmp: scored.to_csv(tmp, index=False)
+    plot_verification(scored.score, scored.same, metrics['threshold'], title).savefig(out/'verification.png', dpi=100)
+
+def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
+    "Train as `cfg` says, evaluate on LFW folds 6-10 and save the results into `cfg.out`; returns the metrics"
+    t0, tc = time.perf_counter(), cfg.train
+    lfw_root = get_dataset('lfw')
+    train, root = lfw_training_set(cfg, read_lfw_pairs(get_dataset('lfw_pairs'), lfw_root), lfw_root)
     t_prep = time.perf_counter() - t0
-    is_margin = loss != 'ce'
-    cfg = TrainCfg(arch=arch, size=size, head='cosine' if is_margin else 'linear', loss=loss, margin_schedule=is_margin, scale=scale, margin=margin, margin_ramp=ramp, pretrained=pretrained,
-                   label_smoothing=0.0 if is_margin else 0.1, epochs=max(epochs, 1), bs=bs, lr=lr, aug=aug, seed=seed)
-    dls = face_dls(split_closed(train, valid_pct=0.05, seed=seed), size=size, bs=bs, aug=aug)
-    learn = face_learner(dls, cfg, out)
-    if not epochs: cfg = replace(cfg, epochs=epochs_for_budget(learn, minutes))
+    dls = face_dls(split_closed(train, cfg.valid_pct, tc.seed), tc.size or backbone_info(tc.arch).size, tc.bs, tc.aug, tc.workers)
+    learn = face_learner(dls, replace(tc, epochs=max(tc.epochs, 1)), cfg.out)
+    epochs = tc.epochs or epochs_for_budget(learn, cfg.minutes)
     # harder augmentation only for long runs: in an 18-minute CPU run the switch to strong dropped valid accuracy 14% -> 4%
-    cfg = replace(cfg, aug_schedule={0: aug, cfg.epochs//2: aug_to} if aug_to and cfg.epochs >= 4 else None)
-    learn = face_learner(dls, cfg, out)
-    t1 = time.perf_counter()
-    fit_face(learn)
-    t_train = time.perf_counter() - t1
-    metrics, scored = lfw_benchmark(learn.model, 'disjoint', root, pairs=read_lfw_pairs(get_dataset('lfw_pairs'), root))
-    metrics.update(epochs=cfg.epochs, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
-                   train_images=len(dls.train.dataset), train_identities=len(dls.vocab),
-                   train_img_s=len(dls.train)*bs*cfg.epochs/t_train, cfg=asdict(cfg))
-    out = Path(out)
-    save_face_model(learn.model, out/'model.pth', classes=dls.vocab, **{k: v for k,v in metrics.items() if k != 'cfg'})
-    (out/'metrics.json').write_text(json.dumps(metrics, indent=1, default=str))
-    scored.to_csv(out/'scores.csv', index=False)
-    plot_verification(scored.score, scored.same, metrics['threshold'], f"{arch} {size}px {loss}, LFW folds 6-10").savefig(out/'verification.png', dpi=100)
-    print(f"LFW folds 6-10: accuracy {metrics['accuracy']:.2%} ± {metrics['accuracy_std']:.2%}, AUC {metrics['auc']:.4f}, "
-          f"EER {metrics['eer']:.2%}, TAR@FAR=1e-3 {metrics['tar@far=0.001']:.2%} "
-          f"({cfg.epochs} epochs, {metrics['total_minutes']:.1f} min in all) -> {out}")
+    sched = {0: tc.aug, epochs//2: cfg.aug_to} if cfg.aug_to and epochs >= 4 else None
+    if sched: learn.add_cb(ProgressiveAug(dls.aug, sched))
+    learn.cfg = replace(learn.cfg, epochs=epochs, aug_schedule=sched)
+    t1 = time.perf_counter(); fit_face(learn); t_train = time.perf_counter() - t1
+    metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
+    metrics.update(epochs=epochs, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
+                   train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
+                   cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10")
     return metrics
+
+def metrics_line(m:dict, out:str='') -> str:
+    "The main job's result in one line"
+    return (f"LFW folds 6-10: accuracy {m['accuracy']:.2%} ± {m['accuracy_std']:.2%}, AUC {m['auc']:.4f}, EER {m['eer']:.2%}, "
+            f"TAR@FAR=1e-3 {m['tar@far=0.001']:.2%} ({m['epochs']} epochs, {m['total_minutes']:.1f} min in all)" + (f" -> {out}" if out else ''))
 
 # %% ../nbs/06_verification.ipynb #7799e280
 def benchmark_table(runs:str|list) -> pd.DataFrame:
-    "One row per `facelab-lfw` run folder (a glob or a list), from its `metrics.json`"
-    from glob import glob
+    "One row per main-job run folder (a glob or a list), from its `metrics.json`"
     paths = sorted(Path(p) for p in glob(runs) if (Path(p)/'metrics.json').exists()) if isinstance(runs, str) else [Path(p) for p in runs]
     rows = []
     for p in paths:
@@ -361,3 +316,12 @@ def benchmark_table(runs:str|list) -> pd.DataFrame:
                      'EER': m['eer'], 'TAR@FAR=1e-3': m['tar@far=0.001'], 'epochs': m['epochs'], 'img/s': m['train_img_s'],
                      'train min': m['train_minutes'], 'people': m['train_identities'], 'faces': m['train_images']})
     return pd.DataFrame(rows)
+
+def loss_benchmark(cfg:LfwCfg=LfwCfg(), # the main job each loss runs (same data, backbone and budget)
+                   losses:str='ce,arcface,cosface,pml_arcface', # comma-separated names in `LOSSES`
+                   out:str='runs/bench', # each loss runs into `out/<loss>`
+                  ) -> pd.DataFrame:
+    "Run the main job once per loss, one after another, and return the table of their results"
+    names = [l.strip() for l in losses.split(',') if l.strip()]
+    for l in names: lfw_job(replace(cfg, out=str(Path(out)/l), train=replace(cfg.train, loss=l)))
+    return benchmark_table([Path(out)/l for l in names])
