@@ -16,7 +16,7 @@ import facelab.losses # registers the margin losses
 from .verify import lfw_job, metrics_line, loss_benchmark
 
 # %% auto #0
-__all__ = ['VERBS', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser', 'main', 'import_violations']
+__all__ = ['DERIVED', 'VERBS', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser', 'main', 'import_violations']
 
 # %% ../nbs/90_cli.ipynb #3c98e447
 def _cli_type(t):
@@ -52,6 +52,8 @@ def fill_cfg(cfg, values:dict, path:tuple=()):
     return replace(cfg, loss_cfg=None if tmpl is None else fill_cfg(tmpl, values, path+('loss_cfg',)))
 
 # %% ../nbs/90_cli.ipynb #2ca58f66
+DERIVED = {'n_classes'} # config fields set from the data, never from the command line
+
 def _fn_options(fn, skip:tuple=()) -> list:
     "`(path, type, default, help)` for `fn`'s parameters, configs flattened; a required parameter has default `...`"
     sig, hints, docs, out = inspect.signature(fn), typing.get_type_hints(fn), docments(fn), []
@@ -59,7 +61,7 @@ def _fn_options(fn, skip:tuple=()) -> list:
         if is_dataclass(p.default): out += cfg_options(p.default, (name,))
         elif (t := _cli_type(hints.get(name))) is not None:
             out.append(((name,), t, ... if p.default is inspect.Parameter.empty else p.default, docs.get(name) or ''))
-    return [o for o in out if o[0] not in skip]
+    return [o for o in out if o[0] not in skip and o[0][-1] not in DERIVED]
 
 def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None) -> argparse.ArgumentParser:
     "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened), except the paths in `skip`"

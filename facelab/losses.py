@@ -180,7 +180,7 @@ def _schedule(mc:MarginCfg, loss, attr:str, cfg) -> list:
     "The `MarginSchedule` for `mc`, if any; freezing only protects pretrained features"
     if not mc.schedule: return []
     return [MarginSchedule(s=(min(10.0, mc.scale), mc.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr,
-                           warmup=mc.warmup, ramp=mc.ramp, freeze=cfg.pretrained)]
+                           warmup=mc.warmup, ramp=mc.ramp, freeze=cfg.model.pretrained)]
 
 def _register_margin(name:str, make, default_m:float, attr:str):
     @register_loss(name, head='cosine', cfg_type=MarginCfg)
@@ -194,7 +194,7 @@ def _register_pml(name:str, kind:str, default_m:float, attr:str):
     def build(cfg, n_classes):
         if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
         mc = _margin_cfg(cfg)
-        loss = PMLLoss(_pml_loss(kind, cfg.emb_dim, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m), attr)
+        loss = PMLLoss(_pml_loss(kind, cfg.model.emb_dim, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m), attr)
         return loss, _schedule(mc, loss, attr, cfg)
 
 _register_margin('arcface', ArcFace, 0.5, 'm2')

@@ -65,11 +65,15 @@ class ModelCfg:
     mean: tuple|None = None # input normalisation (None: the backbone's when pretrained, else `FACE_MEAN`)
     std: tuple|None = None # (None: the backbone's when pretrained, else `FACE_STD`)
     template: tuple = tuple(map(tuple, ARCFACE_TEMPLATE.tolist())) # the 5 landmarks (x, y) faces were aligned to, at 112 px
+    @property
+    def input_size(self) -> int:
+        "`size`, or the backbone's own input size when `size` is None"
+        return self.size or backbone_info(self.arch).size
 
 def _resolve(cfg:ModelCfg, backbone:nn.Module) -> ModelCfg:
     "`cfg` with its defaults filled in from the backbone"
     pc = backbone.pretrained_cfg if cfg.pretrained else dict(mean=FACE_MEAN, std=FACE_STD)
-    return replace(cfg, size=cfg.size or backbone_info(cfg.arch).size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']),
+    return replace(cfg, size=cfg.input_size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']),
                    head=(cfg.head or 'linear') if cfg.n_classes else None)
 
 class FaceEmbedder(nn.Module):

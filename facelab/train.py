@@ -42,14 +42,10 @@ __all__ = ['LOSSES', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'top5_accura
 @dataclass(frozen=True)
 class TrainCfg:
     "Every setting of a training run"
-    arch: str = 'mnv4s' # registered backbone or timm name
-    size: int|None = None # input size (default: the backbone's)
-    emb_dim: int = 512 # embedding size
-    head: str|None = None # 'linear' or 'cosine' (None: the head the loss needs)
+    model: ModelCfg = ModelCfg() # the model (its `head` None: the head the loss needs; `n_classes` and `size` come from the data)
     loss: str = 'ce' # a name in `LOSSES`: 'ce' here; the ArcFace chapter registers the margin losses
     label_smoothing: float|None = None # cross-entropy label smoothing, 0 turns it off (None: the loss's default, 0.1 for 'ce')
     loss_cfg: object = None # the loss's own settings, e.g. the ArcFace chapter's `MarginCfg` (None: its defaults)
-    subcenters: int = 1 # sub-centres per class in the cosine head (sub-center ArcFace: 3)
     epochs: int = 10 # passes over the training faces
     lr: float|None = 3e-3 # peak learning rate; None runs `lr_find` and takes its valley
     bs: int = 64 # batch size
@@ -59,8 +55,6 @@ class TrainCfg:
     clip: float|None = 5.0 # gradient norm clipping
     aug: str = 'mild' # augmentation level (none, mild, medium, strong) or a strength in [0, 1]
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
-    dropout: float = 0.0 # in the embedding neck
-    pretrained: bool = False # ImageNet weights (needs the model hub)
     patience: int|None = None # early stopping after this many epochs without improvement
     plateau: bool = False # constant lr with ReduceLROnPlateau instead of one-cycle
     workers: int = 0 # DataLoader workers (0: augment in the training process)
@@ -171,16 +165,16 @@ def resolve_train_cfg(cfg:TrainCfg) -> TrainCfg:
     if cfg.loss not in LOSSES:
         raise ValueError(f"unknown loss {cfg.loss!r}; known: {', '.join(LOSSES)} (import facelab.losses for the margin losses)")
     spec = LOSSES[cfg.loss]
-    if spec.head == 'cosine' and cfg.head not in (None, 'cosine'): raise ValueError(f"loss {cfg.loss!r} needs head='cosine'")
-    return replace(cfg, head=cfg.head or spec.head, label_smoothing=spec.label_smoothing if cfg.label_smoothing is None else cfg.label_smoothing)
+    if spec.head == 'cosine' and cfg.model.head not in (None, 'cosine'): raise ValueError(f"loss {cfg.loss!r} needs head='cosine'")
+    return replace(cfg, model=replace(cfg.model, head=cfg.model.head or spec.head),
+                   label_smoothing=spec.label_smoothing if cfg.label_smoothing is None else cfg.label_smoothing)
 
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
     "A fastai `Learner` for `cfg` on `dls`, saving into `path`"
     cfg = resolve_train_cfg(cfg)
     loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
-    model = create_face_model(ModelCfg(arch=cfg.arch, size=dls.size, emb_dim=cfg.emb_dim, head=cfg.head, n_classes=len(dls.vocab),
-                                       k=cfg.subcenters, dropout=cfg.dropout, pretrained=cfg.pretrained))
+    model = create_face_model(cfg.model, size=dls.size, n_classes=len(dls.vocab))
     if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -228,7 +222,7 @@ def train_folder(data:str, # identity-per-folder root of aligned faces
                 ) -> dict:
     "Train a face classifier on the identity folders under `data`, save `out/model.pth`; returns the final metrics"
     df = split_closed(scan_faces(data), valid_pct, cfg.seed)
-    learn = face_learner(face_dls(df, cfg.size or backbone_info(cfg.arch).size, cfg.bs, cfg.aug, cfg.workers), cfg, out)
+    learn = face_learner(face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers), cfg, out)
     fit_face(learn, resume=resume)
     metrics = dict(zip(['valid_loss', 'accuracy', 'top5_accuracy'], map(float, learn.validate())))
     save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
@@ -320,7 +314,7 @@ def write_classification_submission(preds, # class indices (or names) per test i
 # %% ../nbs/04_classification.ipynb #674c4267
 def train_eval(df:pd.DataFrame, cfg:TrainCfg, path:Path) -> dict:
     "Train `cfg` on `df` and return final validation metrics, epochs, minutes and training images/s"
-    dls = face_dls(df, cfg.size or backbone_info(cfg.arch).size, cfg.bs, cfg.aug, cfg.workers)
+    dls = face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers)
     learn = face_learner(dls, cfg, path)
     t0 = time.perf_counter()
     with learn.no_bar(): fit_face(learn)

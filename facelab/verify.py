@@ -19,7 +19,7 @@ from .core import atomic_path, atomic_save
 from .data import get_dataset, scan_faces, read_lfw_pairs, split_closed, extra_faces, write_submission, UNKNOWN_ID
 from .faces import align_lfw
 from .transforms import face_tensor, face_tfms, ProgressiveAug
-from .models import FaceModel, save_face_model, backbone_info
+from .models import ModelCfg, FaceModel, save_face_model
 from .train import TrainCfg, face_dls, face_learner, fit_face, epochs_for_budget
 from .losses import MarginCfg
 
@@ -255,7 +255,7 @@ class LfwCfg:
     aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
     valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
     # the training run (epochs 0: as many as fit in `minutes`); s=32 beat insightface's 64 here (a small model from scratch)
-    train: TrainCfg = TrainCfg(arch='mnv4s', size=112, loss='arcface', epochs=0, loss_cfg=MarginCfg(scale=32.0, schedule=True, ramp=0.5))
+    train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112), loss='arcface', epochs=0, loss_cfg=MarginCfg(scale=32.0, schedule=True, ramp=0.5))
 
 def lfw_training_set(cfg:LfwCfg, pairs:pd.DataFrame, lfw_root:Path) -> tuple:
     "`(faces to train on, root of the LFW images to test on)` for `cfg`: aligned when `cfg.align`, extras added"
@@ -285,7 +285,7 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     lfw_root = get_dataset('lfw')
     train, root = lfw_training_set(cfg, read_lfw_pairs(get_dataset('lfw_pairs'), lfw_root), lfw_root)
     t_prep = time.perf_counter() - t0
-    dls = face_dls(split_closed(train, cfg.valid_pct, tc.seed), tc.size or backbone_info(tc.arch).size, tc.bs, tc.aug, tc.workers)
+    dls = face_dls(split_closed(train, cfg.valid_pct, tc.seed), tc.model.input_size, tc.bs, tc.aug, tc.workers)
     learn = face_learner(dls, replace(tc, epochs=max(tc.epochs, 1)), cfg.out)
     epochs = tc.epochs or epochs_for_budget(learn, cfg.minutes)
     # harder augmentation only for long runs: in an 18-minute CPU run the switch to strong dropped valid accuracy 14% -> 4%
@@ -297,7 +297,7 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     metrics.update(epochs=epochs, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
                    train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
-    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10")
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10")
     return metrics
 
 def metrics_line(m:dict, out:str='') -> str:
