@@ -9,7 +9,6 @@ from __future__ import annotations
 import os, io, csv, warnings, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
 from pathlib import Path, PurePosixPath
 from dataclasses import dataclass
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError

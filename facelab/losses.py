@@ -183,25 +183,26 @@ def _schedule(mc:MarginCfg, loss, attr:str, cfg) -> list:
                            warmup=mc.warmup, ramp=mc.ramp, freeze=cfg.model.pretrained)]
 
 def _register_margin(name:str, make, default_m:float, attr:str):
+    "Register `make(cfg, n_classes, s, m) -> loss` as the margin loss `name`, `attr` being its margin's `AngularMargin` name"
     @register_loss(name, head='cosine', cfg_type=MarginCfg)
     def build(cfg, n_classes):
         mc = _margin_cfg(cfg)
-        loss = make(mc.scale, mc.margin if mc.margin is not None else default_m, label_smoothing=cfg.label_smoothing)
+        loss = make(cfg, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m)
         return loss, _schedule(mc, loss, attr, cfg)
 
-def _register_pml(name:str, kind:str, default_m:float, attr:str):
-    @register_loss(name, head='cosine', cfg_type=MarginCfg)
-    def build(cfg, n_classes):
+def _pml(kind:str, attr:str):
+    def make(cfg, n_classes, s, m):
         if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
-        mc = _margin_cfg(cfg)
-        loss = PMLLoss(_pml_loss(kind, cfg.model.emb_dim, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m), attr)
-        return loss, _schedule(mc, loss, attr, cfg)
+        return PMLLoss(_pml_loss(kind, cfg.model.emb_dim, n_classes, s, m), attr)
+    return make
 
-_register_margin('arcface', ArcFace, 0.5, 'm2')
-_register_margin('cosface', CosFace, 0.35, 'm3')
-_register_margin('sphereface', SphereFace, 1.35, 'm1')
-_register_pml('pml_arcface', 'arcface', 0.5, 'm2')
-_register_pml('pml_cosface', 'cosface', 0.35, 'm3')
+def _ours(loss_fn): return lambda cfg, n_classes, s, m: loss_fn(s, m, label_smoothing=cfg.label_smoothing)
+
+_register_margin('arcface', _ours(ArcFace), 0.5, 'm2')
+_register_margin('cosface', _ours(CosFace), 0.35, 'm3')
+_register_margin('sphereface', _ours(SphereFace), 1.35, 'm1')
+_register_margin('pml_arcface', _pml('arcface', 'm2'), 0.5, 'm2')
+_register_margin('pml_cosface', _pml('cosface', 'm3'), 0.35, 'm3')
 
 # %% ../nbs/05_arcface.ipynb #bd02a2a2
 def class_angles(learn, ds_idx:int=1) -> tuple:

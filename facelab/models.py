@@ -71,17 +71,16 @@ class ModelCfg:
         return self.size or backbone_info(self.arch).size
 
 def _resolve(cfg:ModelCfg, backbone:nn.Module) -> ModelCfg:
-    "`cfg` with its defaults filled in from the backbone"
+    "The embedder's part of `cfg`, its defaults filled in from the backbone (no head)"
     pc = backbone.pretrained_cfg if cfg.pretrained else dict(mean=FACE_MEAN, std=FACE_STD)
-    return replace(cfg, size=cfg.input_size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']),
-                   head=(cfg.head or 'linear') if cfg.n_classes else None)
+    return replace(cfg, size=cfg.input_size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']), head=None, n_classes=0, k=1)
 
 class FaceEmbedder(nn.Module):
     "timm backbone `cfg.arch`, pooled, then BN-Dropout-Linear-BN to a `cfg.emb_dim` embedding"
     def __init__(self, cfg:ModelCfg=ModelCfg()):
         super().__init__()
         self.backbone = timm.create_model(backbone_info(cfg.arch).arch, pretrained=cfg.pretrained, num_classes=0)
-        self.cfg = replace(_resolve(cfg, self.backbone), head=None, n_classes=0, k=1)
+        self.cfg = _resolve(cfg, self.backbone)
         nf = getattr(self.backbone, 'head_hidden_size', None) or self.backbone.num_features # pooled output width
         self.neck = nn.Sequential(nn.BatchNorm1d(nf), nn.Dropout(cfg.dropout), nn.Linear(nf, cfg.emb_dim, bias=False), nn.BatchNorm1d(cfg.emb_dim))
     def forward(self, x): return self.neck(self.backbone(x))
@@ -137,9 +136,8 @@ def create_face_model(cfg:ModelCfg|None=None, # the model's configuration (defau
     cfg = replace(cfg or ModelCfg(), **changes)
     if cfg.head not in (None, *HEADS): raise ValueError(f"head must be one of {list(HEADS)} (or None), got {cfg.head!r}")
     emb = FaceEmbedder(cfg)
-    c = _resolve(cfg, emb.backbone)
-    if not c.n_classes: return FaceModel(emb)
-    return FaceModel(emb, CosineHead(c.emb_dim, c.n_classes, c.k) if c.head == 'cosine' else LinearHead(c.emb_dim, c.n_classes))
+    if not cfg.n_classes: return FaceModel(emb)
+    return FaceModel(emb, CosineHead(cfg.emb_dim, cfg.n_classes, cfg.k) if cfg.head == 'cosine' else LinearHead(cfg.emb_dim, cfg.n_classes))
 
 # %% ../nbs/03_models.ipynb #594db7c5
 CKPT_FORMAT = 'facelab-model-1'

@@ -33,7 +33,7 @@ from .transforms import FaceAugment, FaceTensorDataset, face_tfms, load_face_ten
 from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel
 
 # %% auto #0
-__all__ = ['LOSSES', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
+__all__ = ['LOSSES', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'cfg_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
            'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'LossSpec', 'register_loss',
            'resolve_train_cfg', 'face_learner', 'fit_face', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
            'FaceInterpretation', 'write_classification_submission', 'train_eval']
@@ -94,6 +94,10 @@ def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_close
                       FastDL(vds, bs=bs*2, num_workers=workers, device=device), device=device)
     dls.vocab, dls.aug, dls.size = vocab, aug, size
     return dls
+
+def cfg_dls(df:pd.DataFrame, cfg) -> DataLoaders:
+    "`face_dls` of `df` as the `TrainCfg` `cfg` says (input size, batch size, augmentation, workers)"
+    return face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers)
 
 # %% ../nbs/04_classification.ipynb #b5ebacc7
 def top5_accuracy(inp, targ): return top_k_accuracy(inp, targ, k=min(5, inp.shape[-1]))
@@ -190,7 +194,6 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
                     metrics=[accuracy, top5_accuracy], splitter=face_splitter, path=path, model_dir='.', cbs=cbs)
     if dls.device.type == 'cuda': learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
     learn.cfg = cfg
-    (path/'cfg.json').write_text(json.dumps(asdict(cfg), default=str))
     return learn
 
 # %% ../nbs/04_classification.ipynb #f935e56c
@@ -207,6 +210,7 @@ def fit_face(learn:Learner, resume:bool=False) -> Learner:
         start = json.loads((learn.path/'last_epoch.json').read_text())['next_epoch']
     elif (learn.path/'history.csv').exists(): (learn.path/'history.csv').unlink()
     learn.resume_from = start
+    with atomic_path(learn.path/'cfg.json') as tmp: tmp.write_text(json.dumps(asdict(cfg), default=str))  # the config this fit runs
     if start >= cfg.epochs: return learn
     lr = _lr(learn, cfg)
     if cfg.plateau: learn.fit(cfg.epochs, lr, cbs=ReduceLROnPlateau(monitor='valid_loss', patience=1), start_epoch=start)
@@ -222,7 +226,7 @@ def train_folder(data:str, # identity-per-folder root of aligned faces
                 ) -> dict:
     "Train a face classifier on the identity folders under `data`, save `out/model.pth`; returns the final metrics"
     df = split_closed(scan_faces(data), valid_pct, cfg.seed)
-    learn = face_learner(face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers), cfg, out)
+    learn = face_learner(cfg_dls(df, cfg), cfg, out)
     fit_face(learn, resume=resume)
     metrics = dict(zip(['valid_loss', 'accuracy', 'top5_accuracy'], map(float, learn.validate())))
     save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
@@ -314,7 +318,7 @@ def write_classification_submission(preds, # class indices (or names) per test i
 # %% ../nbs/04_classification.ipynb #674c4267
 def train_eval(df:pd.DataFrame, cfg:TrainCfg, path:Path) -> dict:
     "Train `cfg` on `df` and return final validation metrics, epochs, minutes and training images/s"
-    dls = face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers)
+    dls = cfg_dls(df, cfg)
     learn = face_learner(dls, cfg, path)
     t0 = time.perf_counter()
     with learn.no_bar(): fit_face(learn)
