@@ -12,7 +12,8 @@ from contextlib import contextmanager
 import torch
 
 # %% auto #0
-__all__ = ['facelab_home', 'get_data_path', 'atomic_path', 'atomic_save', 'default_device', 'time_per_image', 'in_kernel']
+__all__ = ['facelab_home', 'get_data_path', 'atomic_path', 'atomic_save', 'default_device', 'loader_workers', 'time_per_image',
+           'in_kernel', 'hosted', 'run_long']
 
 # %% ../nbs/00_core.ipynb #908a3220
 def facelab_home() -> Path:
@@ -47,6 +48,11 @@ def default_device() -> torch.device:
     "`$FACELAB_DEVICE` if set, else CUDA when present, else CPU"
     return torch.device(os.environ.get('FACELAB_DEVICE') or ('cuda' if torch.cuda.is_available() else 'cpu'))
 
+def loader_workers(device=None) -> int:
+    "DataLoader worker processes for `device`: up to 8 on CUDA (augmenting in workers keeps a GPU fed), 0 on a CPU"
+    d = torch.device(device) if device is not None else default_device()
+    return min(8, os.cpu_count() or 1) if d.type == 'cuda' else 0
+
 # %% ../nbs/00_core.ipynb #5c901424
 def time_per_image(fn, n_images:int, reps:int=3) -> float:
     "Best of `reps` timings of `fn()` (which processes `n_images`), in ms per image, after a warm-up call"
@@ -59,3 +65,17 @@ def in_kernel() -> bool:
     "Whether code runs in a live Jupyter kernel (not a script or a test runner)"
     try: return 'IPKernelApp' in get_ipython().config
     except NameError: return False
+
+# %% ../nbs/00_core.ipynb #e7e4f692
+def hosted() -> bool:
+    "Whether this runs in Colab or a Kaggle notebook"
+    return 'COLAB_RELEASE_TAG' in os.environ or 'KAGGLE_KERNEL_RUN_TYPE' in os.environ
+
+def run_long(what:str, # what the cell does, for the message
+             cpu_minutes:float, # about how long it takes on a 2-core CPU
+            ) -> bool:
+    "Whether to run a long cell: on a GPU, under `nbdev-test --flags slow`, or with `FACELAB_LONG=1`; else say why not"
+    if torch.cuda.is_available() or os.environ.get('IN_TEST') or os.environ.get('FACELAB_LONG'): return True
+    print(f"Skipped: {what} takes about {cpu_minutes:g} minutes on a 2-core CPU. "
+          f"Use a GPU runtime, or set FACELAB_LONG=1 and run this cell again.")
+    return False

@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #ef42b0e5
 from __future__ import annotations
-import os, io, csv, warnings, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
+import os, io, csv, warnings, http.client, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
 from pathlib import Path, PurePosixPath
 from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
@@ -18,46 +18,58 @@ import matplotlib.pyplot as plt
 from .core import facelab_home, get_data_path, atomic_path
 
 # %% auto #0
-__all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'DatasetInfo', 'sha256_file',
-           'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'get_dataset',
-           'kaggle_credentials_found', 'kaggle_download', 'write_submission', 'kaggle_submit', 'scan_faces',
-           'BadImageError', 'load_image', 'check_faces', 'quarantine', 'restore_quarantine', 'split_closed',
-           'split_open', 'write_open_set', 'read_lfw_pairs', 'extra_faces', 'summarize_faces', 'plot_identity_counts',
-           'show_identities', 'data_summary']
+__all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'Source', 'DatasetInfo',
+           'sha256_file', 'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'DownloadError',
+           'fetch_source', 'get_dataset', 'dataset_variant', 'kaggle_credentials_found', 'kaggle_download',
+           'write_submission', 'kaggle_submit', 'scan_faces', 'BadImageError', 'load_image', 'check_faces',
+           'quarantine', 'restore_quarantine', 'split_closed', 'split_open', 'write_open_set', 'read_lfw_pairs',
+           'extra_faces', 'summarize_faces', 'plot_identity_counts', 'show_identities', 'data_summary']
 
 # %% ../nbs/00_data.ipynb #121d6709
 @dataclass(frozen=True)
-class DatasetInfo:
-    "A published face dataset: file name, sources, checksum, and the folder it extracts to"
-    name: str
+class Source:
+    "One place a dataset is published: its URL, the file name and sha256 it has there, and the folder it extracts to"
+    url: str|None # download URL (None: no public download under this checksum; a mirror only)
     fname: str # file name as published (and as found in a mirror)
     sha256: str
-    urls: tuple = () # download URLs, tried in order; empty: mirror only
     folder: str|None = None # top folder inside the archive; None for a plain file
+    variant: str = '' # what tells this source's data from the others' (e.g. LFW's 'deep-funneled' or 'funneled')
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    "A face dataset: the sources it can come from, in order, and where it is described"
+    name: str
+    sources: tuple # `Source`s, tried in this order (after `FACELAB_MIRROR`)
     home: str = '' # where the dataset is described
     notes: str = ''
+    @property
+    def public(self) -> bool:
+        "Whether some source has a public download"
+        return any(s.url for s in self.sources)
 
+_LFW = 'http://vis-www.cs.umass.edu/lfw/'
 DATASETS = {d.name: d for d in [
-    DatasetInfo('lfw', 'lfw-deepfunneled.tgz',
-                '05b3a0aaa2b22409db4f9acf0480d8e266b7d8906c1f335d96e60fec7314ebdc',
-                ('http://vis-www.cs.umass.edu/lfw/lfw-deepfunneled.tgz',), 'lfw-deepfunneled',
-                'http://vis-www.cs.umass.edu/lfw/', 'Labeled Faces in the Wild, deep-funneled: 13,233 images, 5,749 people'),
-    DatasetInfo('lfw_pairs', 'pairs.txt',
-                'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592',
-                ('http://vis-www.cs.umass.edu/lfw/pairs.txt', 'https://ndownloader.figshare.com/files/5976006'), None,
-                'http://vis-www.cs.umass.edu/lfw/', 'LFW View 2: 10 folds of 300 same + 300 different pairs'),
-    DatasetInfo('att', 'att_faces.tgz',
-                '2574baeafbce6088b90afe4de7f49559bf160829b60331ddf02d02e1cd325ca5', (), 'att_faces',
+    DatasetInfo('lfw', (Source(_LFW+'lfw-deepfunneled.tgz', 'lfw-deepfunneled.tgz',
+                               '05b3a0aaa2b22409db4f9acf0480d8e266b7d8906c1f335d96e60fec7314ebdc', 'lfw-deepfunneled', 'deep-funneled'),
+                        Source('https://ndownloader.figshare.com/files/5976015', 'lfw-funneled.tgz',
+                               'b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a', 'lfw_funneled', 'funneled')),
+                _LFW, 'Labeled Faces in the Wild: 13,233 images, 5,749 people (deep-funneled, or funneled from figshare)'),
+    DatasetInfo('lfw_pairs', (Source('https://ndownloader.figshare.com/files/5976006', 'pairs.txt',
+                                     'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592'),
+                              Source(_LFW+'pairs.txt', 'pairs.txt', 'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592')),
+                _LFW, 'LFW View 2: 10 folds of 300 same + 300 different pairs'),
+    DatasetInfo('att', (Source(None, 'att_faces.tgz', '2574baeafbce6088b90afe4de7f49559bf160829b60331ddf02d02e1cd325ca5', 'att_faces'),),
                 'https://cam-orl.co.uk/facedatabase.html', 'AT&T (ORL) faces, 40 people x 10, 92x112 grayscale; '
                 'repackaged as .tgz: use a mirror, or kaggle_download(dataset="kasikrit/att-database-of-faces")'),
-    DatasetInfo('glint24', 'glint_celeb24.tgz',
-                'fa33ff2017becc03fc3248d781b7002cacd874973623a311a9dfe8b175d2d330', (), 'glint_celeb24',
+    DatasetInfo('glint24', (Source(None, 'glint_celeb24.tgz', 'fa33ff2017becc03fc3248d781b7002cacd874973623a311a9dfe8b175d2d330', 'glint_celeb24'),),
                 'https://github.com/ElisonSherton/Face-Applications', '24 celebrities from Glint360K, ArcFace-aligned 112x112; '
                 'repackaged as .tgz: use a mirror'),
-    DatasetInfo('celeba299', 'celeba299_aligned112.tgz',
-                '6e2ce9d5ea5189368056fb3096e963c8061ff6715318a3e1cee6f62109955e2a', (), 'celeba299',
+    DatasetInfo('celeba299', (Source(None, 'celeba299_aligned112.tgz', '6e2ce9d5ea5189368056fb3096e963c8061ff6715318a3e1cee6f62109955e2a', 'celeba299'),),
                 'https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html', '299 CelebA identities, 6,275 faces, MTCNN-aligned 112x112; '
                 'derived locally, not published (non-commercial research use): a mirror only, never a default download'),
+    DatasetInfo('celeba10k', (Source(None, 'celeba10k.tgz', 'eba880463ab6fb0d39fd1d838ce0925e160563767046ca41912ef5bea0d1ebb6', 'celeba10k'),),
+                'https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html', "10,000 CelebA images of 5,429 people, 89x109, CelebA's own eye "
+                'alignment; regrouped locally, not published (non-commercial research use): a mirror only'),
 ]}
 
 # %% ../nbs/00_data.ipynb #78e6970f
@@ -91,8 +103,10 @@ def download_file(src:str, # URL or local path
     h = hashlib.sha256()
     with atomic_path(dest) as tmp, stream, open(tmp, 'wb') as out, \
          tqdm(total=size, unit='B', unit_scale=True, desc=dest.name, disable=not progress, leave=False) as bar:
+        n = 0
         for b in iter(lambda: stream.read(_CHUNK), b''):
-            out.write(b); h.update(b); bar.update(len(b))
+            out.write(b); h.update(b); bar.update(len(b)); n += len(b)
+        if size is not None and n != size: raise ConnectionError(f"{dest.name} from {src}: transfer cut after {n:,} of {size:,} bytes")
         if sha256 and h.hexdigest() != sha256:
             raise ChecksumError(f"{dest.name} from {src}: sha256 is {h.hexdigest()}, expected {sha256}")
     return dest
@@ -128,48 +142,59 @@ def extract_archive(archive:Path, dest:Path) -> Path:
     return dest
 
 # %% ../nbs/00_data.ipynb #76b1b99c
-def _sources(info:DatasetInfo) -> list:
-    "Where to fetch `info` from: the mirror when `FACELAB_MIRROR` is set, else its URLs"
-    mirror = os.environ.get('FACELAB_MIRROR')
-    if mirror:
-        return [mirror.rstrip('/')+'/'+info.fname if '://' in mirror else str(Path(mirror).expanduser()/info.fname)]
-    if not info.urls:
-        raise FileNotFoundError(f"{info.name}: {info.fname} has no public download with this checksum; "
-                                f"set FACELAB_MIRROR to a folder holding it. {info.notes}")
-    return list(info.urls)
+class DownloadError(OSError): "No source of a dataset could be fetched and verified"
 
-def _fetch(info:DatasetInfo, dest:Path, progress=True) -> Path:
-    "Download `info` to `dest`, trying each source in turn"
+def _mirror_copy(fname:str) -> str|None:
+    "Where `FACELAB_MIRROR` (a folder or a URL base) would hold `fname`"
+    m = os.environ.get('FACELAB_MIRROR')
+    if not m: return None
+    return m.rstrip('/')+'/'+fname if '://' in m else str(Path(m).expanduser()/fname)
+
+def fetch_source(info:DatasetInfo, folder:Path, progress:bool=True) -> tuple:
+    "`(path, source)`: the first of `info`'s sources (mirror copies first) that downloads and verifies, saved in `folder`"
+    cands = [(c, s) for s in info.sources if (c := _mirror_copy(s.fname))] + [(s.url, s) for s in info.sources if s.url]
     errors = []
-    for src in _sources(info):
-        try: return download_file(src, dest, info.sha256, progress)
-        except ChecksumError: raise
-        except OSError as e: errors.append(f"{src}: {e}")
-    raise OSError(f"could not get {info.fname}:\n  " + "\n  ".join(errors))
+    for src, s in cands:
+        dest = Path(folder)/s.fname
+        if dest.exists() and sha256_file(dest) == s.sha256: return dest, s
+        try: return download_file(src, dest, s.sha256, progress), s
+        except (OSError, ChecksumError, http.client.HTTPException) as e: errors.append(f"{src}: {type(e).__name__}: {e}")
+    hint = '' if info.public else (f" {info.name} has no public download: set FACELAB_MIRROR to a folder holding "
+                                   f"{' or '.join(s.fname for s in info.sources)}. {info.notes}")
+    raise DownloadError(f"could not get {info.name}; tried {len(errors)} sources:\n  " + "\n  ".join(errors) + hint)
+
+def _cached(info:DatasetInfo, root:Path) -> tuple:
+    "`(path, source)` of the copy of `info` marked done in `root`, or `(None, None)`"
+    mark = root/f'.{info.name}.done'
+    s = next((s for s in info.sources if mark.exists() and s.sha256 == mark.read_text().strip()), None)
+    p = root/(s.folder or s.fname) if s else None
+    return (p, s) if p is not None and p.exists() else (None, None)
 
 def get_dataset(name:str, # a key of `DATASETS`
                 progress:bool=True) -> Path:
-    "Path to dataset `name`, downloaded, checked and extracted into the cache on first use"
+    "Path to dataset `name`, fetched from its first working source, checked and extracted into the cache on first use"
     if name not in DATASETS: raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     info, root = DATASETS[name], get_data_path()
-    final = root/(info.folder or info.fname)
-    done = root/f'.{name}.done'
-    if done.exists() and final.exists(): return final
+    if (p := _cached(info, root)[0]) is not None: return p
     with FileLock(str(root/f'.{name}.lock')):
-        if done.exists() and final.exists(): return final
-        archive = root/'downloads'/info.fname
-        if not archive.exists() or sha256_file(archive) != info.sha256: _fetch(info, archive, progress)
-        if info.folder is None:
-            shutil.copyfile(archive, final)
+        if (p := _cached(info, root)[0]) is not None: return p
+        archive, s = fetch_source(info, root/'downloads', progress)
+        final = root/(s.folder or s.fname)
+        if s.folder is None: shutil.copyfile(archive, final)
         else:
             tmp = Path(tempfile.mkdtemp(dir=root, prefix=f'.{name}-'))
             try:
                 extract_archive(archive, tmp)
                 if final.exists(): shutil.rmtree(final)
-                os.replace(tmp/info.folder, final)
+                os.replace(tmp/s.folder, final)
             finally: shutil.rmtree(tmp, ignore_errors=True)
-        done.write_text(info.sha256)
+        (root/f'.{name}.done').write_text(s.sha256)
     return final
+
+def dataset_variant(name:str) -> str:
+    "Which variant of dataset `name` the cache holds (e.g. LFW's 'deep-funneled' or 'funneled'); '' if not fetched"
+    s = _cached(DATASETS[name], get_data_path())[1]
+    return s.variant if s else ''
 
 # %% ../nbs/00_data.ipynb #89c9cb9f
 def _kaggle_config_dir() -> Path:
@@ -528,4 +553,4 @@ def data_summary(names:str='', # comma-separated dataset names (default: all of 
     "Fetch datasets `names` (checked against their sha256) and summarise those that are folders of faces"
     names = [n.strip() for n in names.split(',') if n.strip()] or list(DATASETS)
     paths = {n: get_dataset(n) for n in names}
-    return pd.DataFrame({n: summarize_faces(scan_faces(p)) for n,p in paths.items() if DATASETS[n].folder is not None})
+    return pd.DataFrame({n: summarize_faces(scan_faces(p)) for n,p in paths.items() if DATASETS[n].sources[0].folder is not None})

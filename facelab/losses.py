@@ -229,7 +229,7 @@ def plot_embeddings_2d(emb:torch.Tensor, labels, names=None, ax=None, max_ids:in
     "PCA of embeddings to 2-D, coloured by label (the `max_ids` most frequent labels)"
     labels = np.asarray(labels)
     keep = np.isin(labels, pd.Series(labels).value_counts().index[:max_ids])
-    e = emb[keep] - emb[keep].mean(0)
+    e = emb.float().cpu()[keep]; e = e - e.mean(0)
     xy = (e @ torch.pca_lowrank(e, q=2, center=False)[2]).numpy()
     if ax is None: _, ax = plt.subplots(figsize=(5, 5))
     for i, l in enumerate(pd.unique(labels[keep])):

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from sklearn.metrics import roc_curve, roc_auc_score
 import matplotlib.pyplot as plt
 from .core import atomic_path, atomic_save
-from .data import get_dataset, scan_faces, read_lfw_pairs, split_closed, extra_faces, write_submission, UNKNOWN_ID
+from .data import get_dataset, dataset_variant, scan_faces, read_lfw_pairs, split_closed, extra_faces, write_submission, UNKNOWN_ID
 from .faces import align_lfw
 from .transforms import face_tensor, face_tfms, ProgressiveAug
 from .models import ModelCfg, FaceModel, save_face_model
@@ -295,7 +295,7 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     t1 = time.perf_counter(); fit_face(learn); t_train = time.perf_counter() - t1
     metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
     metrics.update(epochs=epochs, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
-                   train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
+                   lfw_variant=dataset_variant('lfw'), train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
     _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10")
     return metrics
