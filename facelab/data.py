@@ -20,7 +20,7 @@ from .core import facelab_home, get_data_path, atomic_path
 # %% auto #0
 __all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'Source', 'DatasetInfo',
            'sha256_file', 'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'DownloadError',
-           'fetch_source', 'get_dataset', 'dataset_variant', 'kaggle_credentials_found', 'kaggle_download',
+           'fetch_source', 'get_dataset', 'available', 'dataset_variant', 'kaggle_credentials_found', 'kaggle_download',
            'write_submission', 'kaggle_submit', 'scan_faces', 'BadImageError', 'load_image', 'check_faces',
            'quarantine', 'restore_quarantine', 'split_closed', 'split_open', 'write_open_set', 'read_lfw_pairs',
            'extra_faces', 'summarize_faces', 'plot_identity_counts', 'show_identities', 'data_summary']
@@ -190,6 +190,21 @@ def get_dataset(name:str, # a key of `DATASETS`
             finally: shutil.rmtree(tmp, ignore_errors=True)
         (root/f'.{name}.done').write_text(s.sha256)
     return final
+
+def available(name:str) -> bool:
+    "Whether dataset `name` can be had here: cached, publicly downloadable, or held by `FACELAB_MIRROR`"
+    info = DATASETS[name]
+    if info.public or _cached(info, get_data_path())[0] is not None: return True
+    for s in info.sources:
+        c = _mirror_copy(s.fname)
+        if c is None: continue
+        if '://' not in c: 
+            if Path(c).exists(): return True
+            continue
+        try:
+            with urllib.request.urlopen(urllib.request.Request(c, method='HEAD', headers={'User-Agent': 'facelab'}), timeout=10): return True
+        except (OSError, http.client.HTTPException): pass
+    return False
 
 def dataset_variant(name:str) -> str:
     "Which variant of dataset `name` the cache holds (e.g. LFW's 'deep-funneled' or 'funneled'); '' if not fetched"

@@ -20,7 +20,8 @@ from .data import load_image, BadImageError, scan_faces, check_faces, get_datase
 __all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MULTI_POLICIES', 'NO_FACE_POLICIES', 'REPORT_COLS',
            'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces',
            'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'choose_face', 'center_landmarks',
-           'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter', 'align_lfw']
+           'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter', 'align_lfw',
+           'lfw_people']
 
 # %% ../nbs/01_faces.ipynb #eded1157
 FACE_SIZE = 112
@@ -211,7 +212,8 @@ def align_folder(src:Path, # identity-per-folder root
             rows[str(p)] = dict(path=str(p), out=str(out) if face is not None else '', n_faces=len(faces), **info)
     rep = pd.DataFrame([rows[str(p)] for p in paths if str(p) in rows], columns=REPORT_COLS)
     dst.mkdir(parents=True, exist_ok=True)
-    with atomic_path(rpath) as tmp: rep.to_csv(tmp, index=False)
+    others = old[~old.index.isin(rep.path)].reset_index() if old is not None else None  # earlier calls' rows stay
+    with atomic_path(rpath) as tmp: (rep if others is None else pd.concat([others, rep], ignore_index=True)).to_csv(tmp, index=False)
     return rep
 
 # %% ../nbs/01_faces.ipynb #a87f70dd
@@ -255,3 +257,17 @@ def align_lfw(paths:list|None=None, # LFW images to align (default: all 13,233)
     src = get_dataset('lfw'); dst = src.with_name(src.name + '-112')
     align_folder(src, dst, detector or get_detector(), paths=paths, no_face='center', fallback_frac=LFW_FACE_FRAC, progress=progress)
     return dst
+
+def lfw_people(min_images:int=20, # keep people with at least this many photos (20: 62 people)
+               max_people:int|None=None, # then at most this many of them, drawn with `seed`
+               max_per_person:int|None=None, # and at most this many photos each (their first ones)
+               seed:int=0, progress:bool=True) -> pd.DataFrame:
+    "Aligned LFW faces (`path`, `identity`) of people with at least `min_images` photos, aligned into the cache on first use"
+    src = get_dataset('lfw'); df = scan_faces(src)
+    n = df.identity.value_counts()
+    ids = pd.Series(sorted(n[n >= min_images].index))
+    if max_people: ids = ids.sample(min(max_people, len(ids)), random_state=seed).sort_values()
+    df = df[df.identity.isin(set(ids))]
+    if max_per_person: df = df.groupby('identity').head(max_per_person)
+    root = align_lfw(df.path.tolist(), progress=progress)
+    return df.assign(path=[str(root/Path(p).relative_to(src).with_suffix('.jpg')) for p in df.path])[['path', 'identity']].reset_index(drop=True)
