@@ -133,11 +133,12 @@ def subcenter_outliers(emb:torch.Tensor, # embeddings (n, d)
                       ) -> torch.Tensor:
     "Indices of embeddings further than `threshold` degrees from their class's dominant sub-centre"
     with torch.no_grad():
+        emb, y = emb.to(head.weight.device), y.to(head.weight.device)  # compute where the head is
         cos = head.subcenter_cos(emb)[torch.arange(len(y)), y] # (n, k): cosines to own class's sub-centres
         nearest = cos.argmax(1)
-        counts = torch.zeros(head.n_classes, head.k, dtype=torch.long).index_put_((y, nearest), torch.ones_like(y), accumulate=True)
+        counts = torch.zeros(head.n_classes, head.k, dtype=torch.long, device=y.device).index_put_((y, nearest), torch.ones_like(y), accumulate=True)
         dominant = counts.argmax(1)[y]
-        return (cos.gather(1, dominant[:, None])[:, 0] < math.cos(math.radians(threshold))).nonzero().flatten()
+        return (cos.gather(1, dominant[:, None])[:, 0] < math.cos(math.radians(threshold))).nonzero().flatten().cpu()
 
 # %% ../nbs/05_arcface.ipynb #ffeb57a7
 class MarginSchedule(Callback):
