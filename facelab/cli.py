@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `facelab align`, `facelab train`, `facelab lfw`, `facelab bench`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, and chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -7,16 +7,22 @@ Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 # %% ../nbs/90_cli.ipynb #46c7f8e6
 from __future__ import annotations
 import sys, json, argparse, inspect, typing
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass, replace, asdict
 from fastcore.docments import docments
+import warnings # fastai's import scripts a layer with torch.jit, which torch 2.10+ calls deprecated; a command's users cannot act on it
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from .data import data_summary
 from .faces import align_folder
 from .train import LOSSES, train_folder
 import facelab.losses # registers the margin losses
 from .verify import lfw_job, metrics_line, loss_benchmark
+from .data import BadImageError
+from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
+                               bench_infer, bench_index, NoFaceError)
 
 # %% auto #0
-__all__ = ['DERIVED', 'VERBS', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser', 'main', 'import_violations']
+__all__ = ['DERIVED', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser',
+           'main', 'import_violations']
 
 # %% ../nbs/90_cli.ipynb #3c98e447
 def _cli_type(t):
@@ -54,6 +60,9 @@ def fill_cfg(cfg, values:dict, path:tuple=()):
 # %% ../nbs/90_cli.ipynb #2ca58f66
 DERIVED = {'n_classes'} # config fields set from the data, never from the command line
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    "Defaults shown, and the examples below the options kept as written"
+
 def _fn_options(fn, skip:tuple=()) -> list:
     "`(path, type, default, help)` for `fn`'s parameters, configs flattened; a required parameter has default `...`"
     sig, hints, docs, out = inspect.signature(fn), typing.get_type_hints(fn), docments(fn), []
@@ -63,9 +72,9 @@ def _fn_options(fn, skip:tuple=()) -> list:
             out.append(((name,), t, ... if p.default is inspect.Parameter.empty else p.default, docs.get(name) or ''))
     return [o for o in out if o[0] not in skip and o[0][-1] not in DERIVED]
 
-def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None) -> argparse.ArgumentParser:
+def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|None=None) -> argparse.ArgumentParser:
     "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened), except the paths in `skip`"
-    p = sub.add_parser(name, help=help or fn.__doc__, description=fn.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser(name, help=help or fn.__doc__, description=fn.__doc__, epilog=epilog, formatter_class=_Formatter)
     for path, t, default, hlp in _fn_options(fn, skip):
         dest, flag = '.'.join(path), path[-1].replace('_', '-')
         if default is ...: p.add_argument(dest, type=t, help=hlp, metavar=path[-1].upper()); continue
@@ -89,27 +98,75 @@ def _print_report(r): print(f"{len(r)} images: {r.status.value_counts().to_dict(
 def _print_job(r): print(metrics_line(r, r['job']['out']))
 def _print_bench(r): print(r.round(4).to_string(index=False))
 
+def _print_embed(r) -> int:
+    for row, e in zip(r.table.itertuples(), r.emb):
+        d = dict(file=row.source, face=int(row.face), status=row.status, detail=row.detail)
+        if row.status == 'ok' and not r.out: d['embedding'] = [round(float(x), 6) for x in e]
+        print(json.dumps(d))
+    return 0 if r.ok.all() else 3
+
+def _print_verify(v) -> int: print(json.dumps(asdict(v))); return 0 if v.same else 1
+
+def _print_enroll(g) -> int:
+    print(f"{g.added} faces enrolled; the gallery holds {len(g)} faces of {len(set(g.ids))} people")
+    for r in g.skipped.itertuples(): print(f"skipped {r.source}: {r.status} ({r.detail})", file=sys.stderr)
+    return 3 if len(g.skipped) else 0
+
+def _print_csv(t) -> int:
+    print(t.drop(columns=[c for c in ('box', 'detail', 'problem') if c in t]).to_csv(index=False), end='')
+    bad = t[t.status != 'ok'] if 'status' in t else t[:0]
+    for r in bad.itertuples(): print(f"{r.source}: {r.status} ({r.detail})", file=sys.stderr)
+    return 3 if len(bad) else 0
+
+def _print_calibration(c) -> int: print(json.dumps(asdict(c))); return 0
+
 VERBS = { # name: (library function, printer of its result, parameters the command line leaves out)
     'data': (data_summary, _print_frame, ()),
     'align': (align_folder, _print_report, ()),
     'train': (train_folder, _print_json, ()),
     'lfw': (lfw_job, _print_job, ()),
     'bench': (loss_benchmark, _print_bench, (('cfg', 'out'),)),
+    'embed': (embed_photos, _print_embed, ()),
+    'verify': (verify_photos, _print_verify, ()),
+    'enroll': (enroll, _print_enroll, ()),
+    'identify': (identify_photos, _print_csv, ()),
+    'dedup': (dedup, _print_csv, ()),
+    'calibrate': (calibrate_model, _print_calibration, ()),
+    'export-onnx': (export_model, _print_json, ()),
+    'bench-infer': (bench_infer, _print_bench, ()),
+    'bench-index': (bench_index, _print_bench, ()),
 }
+
+EXAMPLES = { # shown under a verb's options
+    'embed': 'examples:\n  facelab embed photo.jpg\n  facelab embed photos/ --out emb.npz --kind crop',
+    'verify': 'examples:\n  facelab verify a.jpg b.jpg            # exit 0: same person, 1: different\n  facelab verify a.jpg b.jpg --model runs/lfw/model.onnx --threshold 0.3',
+    'enroll': 'examples:\n  facelab enroll people/ --gallery gallery.pt      # people/<name>/<photo>\n  facelab enroll more_people/ --gallery gallery.pt # adds to it',
+    'identify': 'examples:\n  facelab identify photo.jpg --gallery gallery.pt\n  facelab identify party/ --gallery gallery.pt > who.csv',
+    'dedup': 'examples:\n  facelab dedup photos/                       # list groups\n  facelab dedup photos/ --move-to photos.quarantine',
+    'calibrate': 'examples:\n  facelab calibrate my_people/ --far 0.001 --out runs/lfw/model-mine.pth',
+    'export-onnx': 'examples:\n  facelab export-onnx --model runs/lfw/model.pth --out model.onnx --check runs/lfw/aligned_sample/',
+}
+EXIT_CODES = 'exit codes: 0 done, 1 different person (verify), 2 bad usage, 3 some inputs had no face or could not be read, 4 failed'
 
 def facelab_parser() -> argparse.ArgumentParser:
     "The `facelab` command's parser, one sub-command per verb in `VERBS`"
-    p = argparse.ArgumentParser(prog='facelab', description='facelab: a face recognition course. `facelab VERB --help` lists a verb\'s options.')
+    p = argparse.ArgumentParser(prog='facelab', description='facelab: a face recognition course. `facelab VERB --help` lists a verb\'s options.', epilog=EXIT_CODES)
     sub = p.add_subparsers(title='verbs', metavar='VERB', required=True)
-    for name, (fn, show, skip) in VERBS.items(): add_verb(sub, name, fn, skip).set_defaults(_show=show)
+    for name, (fn, show, skip) in VERBS.items():
+        add_verb(sub, name, fn, skip, epilog='\n\n'.join(filter(None, [EXAMPLES.get(name), EXIT_CODES]))).set_defaults(_show=show, _verb=name)
     return p
 
-def main(argv:list|None=None):
-    "`facelab VERB [options]`: parse, run the verb's library function, print its result"
+def main(argv:list|None=None) -> int:
+    "`facelab VERB [options]`: parse, run the verb's library function, print its result; returns the exit code"
     args = facelab_parser().parse_args(argv)
-    args._show(run_verb(args))
+    try: return args._show(run_verb(args)) or 0
+    except (NoFaceError, BadImageError) as e: err, code = e, 3
+    except (OSError, ValueError, KeyError, ImportError) as e: err, code = e, 4
+    print(f"facelab {args._verb}: error: {err}", file=sys.stderr)
+    return code
 
-if __name__ == '__main__' and '__file__' in globals(): main()
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())
+
 
 # %% ../nbs/90_cli.ipynb #31296673
 import ast

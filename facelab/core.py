@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['facelab_home', 'get_data_path', 'atomic_path', 'atomic_save', 'default_device', 'loader_workers', 'time_per_image',
-           'in_kernel', 'hosted', 'run_long']
+           'in_kernel', 'hosted', 'run_size']
 
 # %% ../nbs/00_core.ipynb #908a3220
 def facelab_home() -> Path:
@@ -71,11 +71,14 @@ def hosted() -> bool:
     "Whether this runs in Colab or a Kaggle notebook"
     return 'COLAB_RELEASE_TAG' in os.environ or 'KAGGLE_KERNEL_RUN_TYPE' in os.environ
 
-def run_long(what:str, # what the cell does, for the message
-             cpu_minutes:float, # about how long it takes on a 2-core CPU
-            ) -> bool:
-    "Whether to run a long cell: on a GPU, under `nbdev-test --flags slow`, or with `FACELAB_LONG=1`; else say why not"
-    if torch.cuda.is_available() or os.environ.get('IN_TEST') or os.environ.get('FACELAB_LONG'): return True
-    print(f"Skipped: {what} takes about {cpu_minutes:g} minutes on a 2-core CPU. "
-          f"Use a GPU runtime, or set FACELAB_LONG=1 and run this cell again.")
-    return False
+def run_size(what:str, # what the cell does, for the message
+             full, # the real run's size (photos, epochs, minutes, ...)
+             cpu, # the smaller run's size for a CPU (None: skip the cell there)
+             cpu_minutes:float, # about how long the full run takes on a 2-core CPU
+            ):
+    "`full` on a GPU, under `nbdev-test --flags slow` or with `FACELAB_LONG=1`; else `cpu`, after saying so"
+    if torch.cuda.is_available() or os.environ.get('IN_TEST') or os.environ.get('FACELAB_LONG'): return full
+    print(f"{what}: the full run ({full}) takes about {cpu_minutes:g} minutes on a 2-core CPU, so "
+          + (f"this is a smaller one ({cpu})." if cpu is not None else "it is skipped here.")
+          + " For the full run, use a GPU runtime, or set FACELAB_LONG=1 and run this cell again.")
+    return cpu

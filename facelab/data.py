@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 from .core import facelab_home, get_data_path, atomic_path
 
 # %% auto #0
-__all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'Source', 'DatasetInfo',
+__all__ = ['IMAGE_EXTS', 'DATASETS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'Source', 'DatasetInfo',
            'sha256_file', 'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'DownloadError',
            'fetch_source', 'get_dataset', 'available', 'dataset_variant', 'kaggle_credentials_found', 'kaggle_download',
            'write_submission', 'kaggle_submit', 'scan_faces', 'BadImageError', 'load_image', 'check_faces',
@@ -26,14 +26,20 @@ __all__ = ['DATASETS', 'IMAGE_EXTS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 
            'extra_faces', 'summarize_faces', 'plot_identity_counts', 'show_identities', 'data_summary']
 
 # %% ../nbs/00_data.ipynb #121d6709
+IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.pgm', '.ppm', '.pbm', '.tif', '.tiff', '.webp'}
 @dataclass(frozen=True)
 class Source:
     "One place a dataset is published: its URL, the file name and sha256 it has there, and the folder it extracts to"
     url: str|None # download URL (None: no public download under this checksum; a mirror only)
     fname: str # file name as published (and as found in a mirror)
-    sha256: str
-    folder: str|None = None # top folder inside the archive; None for a plain file
+    sha256: str|None # None only where the publisher re-packs the file (Kaggle): then `n_images` verifies it
+    folder: str|None = None # folder inside the archive that becomes the dataset; None for a plain file
     variant: str = '' # what tells this source's data from the others' (e.g. LFW's 'deep-funneled' or 'funneled')
+    n_images: int = 0 # without a sha256: the number of images under `folder` that a good copy holds
+    @property
+    def key(self) -> str:
+        "What marks this source's copy as done in the cache: its sha256, or its URL"
+        return self.sha256 or self.url
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -52,7 +58,10 @@ DATASETS = {d.name: d for d in [
     DatasetInfo('lfw', (Source(_LFW+'lfw-deepfunneled.tgz', 'lfw-deepfunneled.tgz',
                                '05b3a0aaa2b22409db4f9acf0480d8e266b7d8906c1f335d96e60fec7314ebdc', 'lfw-deepfunneled', 'deep-funneled'),
                         Source('https://ndownloader.figshare.com/files/5976015', 'lfw-funneled.tgz',
-                               'b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a', 'lfw_funneled', 'funneled')),
+                               'b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a', 'lfw_funneled', 'funneled'),
+                        # Kaggle zips it on the fly (no fixed checksum): needs a Kaggle API token, verified by its image count
+                        Source('kaggle://jessicali9530/lfw-dataset', 'lfw-dataset.zip', None, 'lfw-deepfunneled/lfw-deepfunneled',
+                               'deep-funneled', n_images=13233)),
                 _LFW, 'Labeled Faces in the Wild: 13,233 images, 5,749 people (deep-funneled, or funneled from figshare)'),
     DatasetInfo('lfw_pairs', (Source('https://ndownloader.figshare.com/files/5976006', 'pairs.txt',
                                      'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592'),
@@ -150,24 +159,50 @@ def _mirror_copy(fname:str) -> str|None:
     if not m: return None
     return m.rstrip('/')+'/'+fname if '://' in m else str(Path(m).expanduser()/fname)
 
+def _count_images(archive:Path, s:Source) -> Path:
+    "`archive`, if it holds `s.n_images` images under `s.folder`; else it is removed and a `ChecksumError` says what it held"
+    names = zipfile.ZipFile(archive).namelist() if zipfile.is_zipfile(archive) else tarfile.open(archive).getnames()
+    n = sum(1 for m in names if m.startswith(s.folder.rstrip('/')+'/') and Path(m).suffix.lower() in IMAGE_EXTS)
+    if n != s.n_images:
+        Path(archive).unlink()
+        raise ChecksumError(f"{Path(archive).name}: holds {n:,} images under {s.folder}/, expected {s.n_images:,}")
+    return archive
+
+def _kaggle_fetch(url:str, dest:Path, progress:bool=True) -> Path:
+    "Download the Kaggle dataset `kaggle://owner/name` as one zip to `dest` (needs a Kaggle API token)"
+    api = _kaggle_api()
+    with tempfile.TemporaryDirectory(dir=Path(dest).parent) as t:
+        api.dataset_download_files(url.removeprefix('kaggle://'), path=t, quiet=not progress, unzip=False)
+        os.replace(next(Path(t).glob('*.zip')), dest)
+    return Path(dest)
+
 def fetch_source(info:DatasetInfo, folder:Path, progress:bool=True) -> tuple:
     "`(path, source)`: the first of `info`'s sources (mirror copies first) that downloads and verifies, saved in `folder`"
     cands = [(c, s) for s in info.sources if (c := _mirror_copy(s.fname))] + [(s.url, s) for s in info.sources if s.url]
     errors = []
+    Path(folder).mkdir(parents=True, exist_ok=True)
     for src, s in cands:
         dest = Path(folder)/s.fname
-        if dest.exists() and sha256_file(dest) == s.sha256: return dest, s
-        try: return download_file(src, dest, s.sha256, progress), s
-        except (OSError, ChecksumError, http.client.HTTPException) as e: errors.append(f"{src}: {type(e).__name__}: {e}")
+        try:
+            if dest.exists() and s.sha256 and sha256_file(dest) == s.sha256: return dest, s
+            if dest.exists() and not s.sha256: return _count_images(dest, s), s
+            got = _kaggle_fetch(src, dest, progress) if src.startswith('kaggle://') else download_file(src, dest, s.sha256, progress)
+            return (got if s.sha256 else _count_images(got, s)), s
+        except (OSError, ChecksumError, http.client.HTTPException, zipfile.BadZipFile, tarfile.TarError) as e:
+            errors.append(f"{src}: {type(e).__name__}: {e}")
     hint = '' if info.public else (f" {info.name} has no public download: set FACELAB_MIRROR to a folder holding "
                                    f"{' or '.join(s.fname for s in info.sources)}. {info.notes}")
     raise DownloadError(f"could not get {info.name}; tried {len(errors)} sources:\n  " + "\n  ".join(errors) + hint)
 
+def _final(root:Path, s:Source) -> Path:
+    "Where source `s`'s data lives in the cache: its folder's last part (or its file name) under `root`"
+    return root/(PurePosixPath(s.folder).name if s.folder else s.fname)
+
 def _cached(info:DatasetInfo, root:Path) -> tuple:
     "`(path, source)` of the copy of `info` marked done in `root`, or `(None, None)`"
     mark = root/f'.{info.name}.done'
-    s = next((s for s in info.sources if mark.exists() and s.sha256 == mark.read_text().strip()), None)
-    p = root/(s.folder or s.fname) if s else None
+    s = next((s for s in info.sources if mark.exists() and s.key == mark.read_text().strip()), None)
+    p = _final(root, s) if s else None
     return (p, s) if p is not None and p.exists() else (None, None)
 
 def get_dataset(name:str, # a key of `DATASETS`
@@ -179,7 +214,7 @@ def get_dataset(name:str, # a key of `DATASETS`
     with FileLock(str(root/f'.{name}.lock')):
         if (p := _cached(info, root)[0]) is not None: return p
         archive, s = fetch_source(info, root/'downloads', progress)
-        final = root/(s.folder or s.fname)
+        final = _final(root, s)
         if s.folder is None: shutil.copyfile(archive, final)
         else:
             tmp = Path(tempfile.mkdtemp(dir=root, prefix=f'.{name}-'))
@@ -188,7 +223,7 @@ def get_dataset(name:str, # a key of `DATASETS`
                 if final.exists(): shutil.rmtree(final)
                 os.replace(tmp/s.folder, final)
             finally: shutil.rmtree(tmp, ignore_errors=True)
-        (root/f'.{name}.done').write_text(s.sha256)
+        (root/f'.{name}.done').write_text(s.key)
     return final
 
 def available(name:str) -> bool:
@@ -277,8 +312,6 @@ def kaggle_submit(path:Path|str, competition:str, message:str='facelab'):
     return _kaggle_api().competition_submit(str(path), message, competition)
 
 # %% ../nbs/00_data.ipynb #501efc2e
-IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.pgm', '.ppm', '.pbm', '.tif', '.tiff', '.webp'}
-
 def _header(path:Path) -> tuple:
     "`(width, height, mode)` from the image header, or `(nan, nan, '')` when it cannot be read"
     try:

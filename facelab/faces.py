@@ -115,10 +115,10 @@ class MTCNNDetector(FaceDetector):
         except ImportError as e:
             raise ImportError("MTCNNDetector needs facenet-pytorch: pip install --no-deps facenet-pytorch==2.6.0 "
                               "(--no-deps: it pins an old torch)") from e
-        self.device, self.min_score, self.pad = torch.device(device) if device else default_device(), min_score, pad
+        self.device, self.min_score, self.pad, self.min_face_size = torch.device(device) if device else default_device(), min_score, pad, min_face_size
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, device=self.device).eval()
     def _detect(self, imgs:list) -> list:
-        if min(imgs[0].shape[:2]) < 12: return [Faces.empty() for _ in imgs] # below MTCNN's smallest window
+        if min(imgs[0].shape[:2]) < max(12, self.min_face_size): return [Faces.empty() for _ in imgs] # no face of min_face_size fits
         with torch.inference_mode(): boxes, probs, points = self.mtcnn.detect(np.stack(imgs), landmarks=True)
         return [Faces.empty() if b is None else  # numpy 2: object arrays, so cast
                 Faces(np.asarray(b, np.float32).reshape(-1, 4), np.asarray(p, np.float32).reshape(-1),

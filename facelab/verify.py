@@ -68,13 +68,16 @@ def lfw_train_frame(lfw_df:pd.DataFrame, pairs:pd.DataFrame, min_images:int=2) -
 # %% ../nbs/06_verification.ipynb #571f33fa
 FAR_TARGETS = (1e-2, 1e-3, 1e-4)
 
-def best_threshold(scores:np.ndarray, same:np.ndarray) -> float:
-    "The threshold maximising accuracy of `scores >= t` against `same` (one sort, then counts)"
+def best_threshold(scores:np.ndarray, same:np.ndarray,
+                   balanced:bool=False, # weigh same and different pairs alike (for sets that are mostly one kind)
+                  ) -> float:
+    "The threshold maximising accuracy (or balanced accuracy) of `scores >= t` against `same` (one sort, then counts)"
     order = np.argsort(scores); ss, yy = np.asarray(scores)[order], np.asarray(same)[order].astype(int)
     # threshold just below ss[i]: positives from i on are accepted, negatives before i rejected; i == n accepts none
     pos_above = np.concatenate([yy[::-1].cumsum()[::-1], [0]])
     neg_below = np.concatenate([[0], (1-yy).cumsum()])
-    i = int(np.argmax(pos_above + neg_below))
+    w_pos, w_neg = (1/max(1, yy.sum()), 1/max(1, (1-yy).sum())) if balanced else (1, 1)
+    i = int(np.argmax(w_pos*pos_above + w_neg*neg_below))
     if i == 0: return float(ss[0] - 1e-6)
     if i == len(ss): return float(ss[-1] + 1e-6)
     return float((ss[i] + ss[i-1])/2)
