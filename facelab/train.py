@@ -57,6 +57,7 @@ class TrainCfg:
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
     patience: int|None = None # early stopping after this many epochs without improvement
     plateau: bool = False # constant lr with ReduceLROnPlateau instead of one-cycle
+    channels_last: bool = True # NHWC memory format (oneDNN's and cuDNN's preferred): 1.34x the training images/s of mnv4s, 112 px, on 2 CPU cores
     workers: int|None = None # DataLoader worker processes (None: `loader_workers`: 0 on a CPU, up to 8 on CUDA)
     seed: int = 42 # seeds the model's initial weights and each epoch's order and augmentation
     tensorboard: bool = False # also log to TensorBoard
@@ -179,6 +180,7 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
     loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
     model = create_face_model(cfg.model, size=dls.size, n_classes=len(dls.vocab))
+    if cfg.channels_last: model = model.to(memory_format=torch.channels_last)  # convolutions then keep their outputs NHWC too
     if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
