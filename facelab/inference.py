@@ -547,17 +547,17 @@ def face_thumbs(faces:np.ndarray, size:int=32) -> np.ndarray:
     return _l2(g - g.mean(1, keepdims=True)) if len(g) else np.zeros((0, size*size), np.float32)
 
 def duplicate_groups(emb:np.ndarray, threshold:float=DUP_THRESHOLD, thumbs:np.ndarray|None=None, pixels:float=DUP_PIXELS, bs:int=2048) -> list:
-    "Groups (sorted lists of two or more row indices) linked, directly or through others, by cosine >= `threshold` (and pixel correlation >= `pixels` given `thumbs`)"
-    parent = np.arange(len(emb))
-    def root(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
+    "Groups (sorted row indices) in which every row is a duplicate of the group's first: cosine >= `threshold` (and pixels >= `pixels` given `thumbs`)"
+    links = {}
     for s in range(0, len(emb), bs):
         for i,j in zip(*np.nonzero(emb[s:s+bs] @ emb.T >= threshold)):
-            if s+i < j and (thumbs is None or thumbs[s+i] @ thumbs[j] >= pixels): parent[root(s+i)] = root(j)
-    groups = {}
-    for i in range(len(emb)): groups.setdefault(root(i), []).append(i)
-    return sorted(g for g in groups.values() if len(g) > 1)
+            if s+i != j and (thumbs is None or thumbs[s+i] @ thumbs[j] >= pixels): links.setdefault(int(s+i), set()).add(int(j))
+    taken, groups = set(), []
+    for i in sorted(links):  # the first photo of a group leads it; no chains (a~b and b~c do not join a and c)
+        if i in taken: continue
+        g = [i] + sorted(links[i] - taken)
+        if len(g) > 1: taken.update(g); groups.append(sorted(g))
+    return groups
 
 @patch
 def faces_and_thumbs(self:FaceRecognition, files:list, progress:bool=True) -> tuple:
