@@ -161,7 +161,8 @@ def _mirror_copy(fname:str) -> str|None:
 
 def _count_images(archive:Path, s:Source) -> Path:
     "`archive`, if it holds `s.n_images` images under `s.folder`; else it is removed and a `ChecksumError` says what it held"
-    names = zipfile.ZipFile(archive).namelist() if zipfile.is_zipfile(archive) else tarfile.open(archive).getnames()
+    with (zipfile.ZipFile(archive) if zipfile.is_zipfile(archive) else tarfile.open(archive)) as a:
+        names = a.namelist() if isinstance(a, zipfile.ZipFile) else a.getnames()
     n = sum(1 for m in names if m.startswith(s.folder.rstrip('/')+'/') and Path(m).suffix.lower() in IMAGE_EXTS)
     if n != s.n_images:
         Path(archive).unlink()

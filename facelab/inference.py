@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from .core import atomic_path, atomic_save
-from .data import load_image, BadImageError, _to_rgb, scan_faces, IMAGE_EXTS, quarantine, restore_quarantine, UNKNOWN_ID
+from .data import load_image, BadImageError, _to_rgb, _header, scan_faces, IMAGE_EXTS, quarantine, restore_quarantine, UNKNOWN_ID
 from .data import get_dataset, available, read_lfw_pairs
 from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw
 from .transforms import face_tfms
@@ -202,7 +202,8 @@ class FaceRecognition:
         if cfg.multi not in (*MULTI_POLICIES, 'all'): raise ValueError(f"multi must be one of {(*MULTI_POLICIES, 'all')}, got {cfg.multi!r}")
         self.embedder, self.cfg, self._detector = embedder, cfg, detector
         t = check_threshold(cfg.threshold)
-        self.threshold, self.threshold_source = (t, 'given') if t is not None else (embedder.meta.get('threshold'), embedder.meta.get('threshold_source') or ('stored with the model' if embedder.meta.get('threshold') is not None else ''))
+        stored = embedder.meta.get('threshold')
+        self.threshold, self.threshold_source = (t, 'given') if t is not None else (stored, embedder.meta.get('threshold_source') or ('stored with the model' if stored is not None else ''))
     @classmethod
     def from_file(cls, path:Path|None=None, cfg:RecCfg=RecCfg(), **changes):
         "A `FaceRecognition` for the model file `path` (default `cfg.model`), with `changes` to `cfg`"
@@ -436,6 +437,12 @@ def _faiss_index(emb:np.ndarray, kind:str, nprobe:int, hnsw_m:int, ef_search:int
     return ix
 
 @patch
+def _faiss(self:FaceIndex):
+    "The faiss index over `emb`, built on first use after a change"
+    if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
+    return self._index
+
+@patch
 def search(self:FaceIndex, q:np.ndarray, k:int=5) -> tuple:
     "`(scores, rows)` of the `k` nearest faces to each query (rows index `ids` and `paths`; -1 where faiss found fewer)"
     q, k = _l2(np.asarray(q, np.float32).reshape(-1, self.dim)), min(k, len(self))
@@ -445,8 +452,7 @@ def search(self:FaceIndex, q:np.ndarray, k:int=5) -> tuple:
         idx = np.argpartition(-s, k-1, axis=1)[:, :k]
         o = np.argsort(-np.take_along_axis(s, idx, 1), 1, kind='stable'); idx = np.take_along_axis(idx, o, 1)
         return np.take_along_axis(s, idx, 1), idx
-    if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
-    return self._index.search(q, k)
+    return self._faiss().search(q, k)
 
 @patch
 def identify(self:FaceIndex, q:np.ndarray, threshold:float|None=None) -> tuple:
@@ -464,8 +470,7 @@ def save(self:FaceIndex, path:Path) -> Path:
     ix = None
     if self.search_kind in ('ivf', 'hnsw'):
         import faiss
-        if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
-        ix = torch.from_numpy(faiss.serialize_index(self._index))
+        ix = torch.from_numpy(faiss.serialize_index(self._faiss()))
     return atomic_save(dict(format=GALLERY_FORMAT, dim=self.dim, kind=self.kind, model_id=self.model_id, threshold=self.threshold,
                             threshold_source=self.threshold_source, params=[self.nprobe, self.hnsw_m, self.ef_search],
                             emb=torch.from_numpy(self.emb), ids=self.ids, paths=self.paths, faiss=ix, faiss_kind=self.search_kind), path)
@@ -489,8 +494,7 @@ def nbytes(self:FaceIndex) -> int:
     "Memory the search structure takes: the embeddings for exact search, faiss's serialised index otherwise"
     if self.search_kind == 'exact': return self.emb.nbytes
     import faiss
-    if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
-    return int(len(faiss.serialize_index(self._index)))
+    return int(len(faiss.serialize_index(self._faiss())))
 
 # %% ../nbs/07_inference.ipynb #b5ef19e8
 def photo_files(src) -> list:
@@ -580,11 +584,6 @@ def find_duplicates(self:FaceRecognition, src, # a folder (searched recursively)
     names, emb, th = self.faces_and_thumbs(files, progress)
     return [[names[i] for i in g] for g in duplicate_groups(emb, check_threshold(threshold), th if pixels else None, pixels)]
 
-def _pixels(p) -> int:
-    try:
-        with Image.open(p) as im: return im.width*im.height
-    except Exception: return 0
-
 @patch
 def remove_duplicates(self:FaceRecognition, folder:Path, threshold:float=DUP_THRESHOLD, pixels:float=DUP_PIXELS,
                       qdir:Path|None=None, # quarantine folder (default `<folder>.quarantine` beside it)
@@ -592,7 +591,7 @@ def remove_duplicates(self:FaceRecognition, folder:Path, threshold:float=DUP_THR
     "Keep one photo per duplicate group (the largest, then the first by path) and move the others to `qdir` with a manifest"
     rows = []
     for g in self.find_duplicates(folder, threshold, pixels, progress):
-        keep = min(g, key=lambda p: (-_pixels(p), str(p)))
+        keep = min(g, key=lambda p: (-np.nan_to_num(np.prod(_header(p)[:2])), str(p)))
         rows += [dict(path=p, problem='duplicate', detail=f'the same picture as {keep} (cosine >= {threshold:g}, pixels >= {pixels:g})', kept=keep) for p in g if p != keep]
     rep = pd.DataFrame(rows, columns=['path', 'problem', 'detail', 'kept'])
     if len(rep): rep.attrs['qdir'] = str(quarantine(rep, folder, qdir))
