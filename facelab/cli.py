@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, and chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -19,6 +19,7 @@ from .verify import lfw_job, metrics_line, loss_benchmark
 from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
                                bench_infer, bench_index, NoFaceError)
+from .competition import download_competition, make_replica, competition_job, results_table, check_file, submit
 
 # %% auto #0
 __all__ = ['DERIVED', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser',
@@ -70,17 +71,21 @@ def _fn_options(fn, skip:tuple=()) -> list:
         if is_dataclass(p.default): out += cfg_options(p.default, (name,))
         elif (t := _cli_type(hints.get(name))) is not None:
             out.append(((name,), t, ... if p.default is inspect.Parameter.empty else p.default, docs.get(name) or ''))
-    return [o for o in out if o[0] not in skip and o[0][-1] not in DERIVED]
+    return [o for o in out if not any(o[0][:len(s)] == s for s in skip) and o[0][-1] not in DERIVED]
 
 def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|None=None) -> argparse.ArgumentParser:
-    "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened), except the paths in `skip`"
+    "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened), except the paths (and what is under them) in `skip`"
     p = sub.add_parser(name, help=help or fn.__doc__, description=fn.__doc__, epilog=epilog, formatter_class=_Formatter)
-    for path, t, default, hlp in _fn_options(fn, skip):
-        dest, flag = '.'.join(path), path[-1].replace('_', '-')
-        if default is ...: p.add_argument(dest, type=t, help=hlp, metavar=path[-1].upper()); continue
-        names = dict.fromkeys([f'--{flag}', f'--{path[-1]}'])
+    opts = _fn_options(fn, skip)
+    twice = {k for k in (o[0][-1] for o in opts) if sum(o[0][-1] == k for o in opts) > 1}
+    for path, t, default, hlp in opts:
+        # a name two nested configs share (CompCfg's cls and arc both have `epochs`) gets its config's name: --cls-epochs
+        leaf = f'{path[1]}_{path[-1]}' if path[-1] in twice and len(path) > 2 else path[-1]
+        dest, flag = '.'.join(path), leaf.replace('_', '-')
+        if default is ...: p.add_argument(dest, type=t, help=hlp, metavar=leaf.upper()); continue
+        names = dict.fromkeys([f'--{flag}', f'--{leaf}'])
         if t is bool: p.add_argument(*names, dest=dest, action=argparse.BooleanOptionalAction, default=default, help=hlp)
-        else: p.add_argument(*names, dest=dest, type=t, default=default, help=hlp, metavar=path[-1].upper())
+        else: p.add_argument(*names, dest=dest, type=t, default=default, help=hlp, metavar=leaf.upper())
     p.set_defaults(_fn=fn, _skip=skip)
     return p
 
@@ -119,6 +124,13 @@ def _print_csv(t) -> int:
     return 3 if len(bad) else 0
 
 def _print_calibration(c) -> int: print(json.dumps(asdict(c))); return 0
+def _print_line(r) -> int: print(r); return 0
+
+def _print_compete(m) -> int:
+    print(results_table(m).to_string(index=False))
+    for k in ('cls_submission', 'ver_submission'):
+        if k in m: print(f"{k}: {m[k]}")
+    return 0
 
 VERBS = { # name: (library function, printer of its result, parameters the command line leaves out)
     'data': (data_summary, _print_frame, ()),
@@ -135,6 +147,11 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
     'export-onnx': (export_model, _print_json, ()),
     'bench-infer': (bench_infer, _print_bench, ()),
     'bench-index': (bench_index, _print_bench, ()),
+    'download': (download_competition, _print_line, ()),
+    'replica': (make_replica, _print_line, ()),
+    'compete': (competition_job, _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
+    'check-submission': (check_file, _print_line, ()),
+    'submit': (submit, _print_line, ()),
 }
 
 EXAMPLES = { # shown under a verb's options
@@ -145,6 +162,11 @@ EXAMPLES = { # shown under a verb's options
     'dedup': 'examples:\n  facelab dedup photos/                       # list groups\n  facelab dedup photos/ --move-to photos.quarantine',
     'calibrate': 'examples:\n  facelab calibrate my_people/ --far 0.001 --out runs/lfw/model-mine.pth',
     'export-onnx': 'examples:\n  facelab export-onnx --model runs/lfw/model.pth --out model.onnx --check runs/lfw/aligned_sample/',
+    'download': 'examples:\n  facelab download                          # both HW2P2 competitions of hw2p2-s23, into the cache\n  facelab download --edition hw2p2-eer --slug <this semester\'s slug>',
+    'replica': 'examples:\n  facelab replica runs/replica               # a local stand-in with the same folders, from LFW (+ extras)',
+    'compete': 'examples:\n  facelab compete                              # on a replica written into the cache\n  facelab compete --data ~/.facelab/data/kaggle/hw2p2-s23 --arch r50 --cls-bs 256 --cls-epochs 30\n  facelab compete --resume                     # after a stop',
+    'check-submission': 'examples:\n  facelab check-submission runs/hw2p2/verification_submission.csv verification_sample_submission.csv --known known/',
+    'submit': 'examples:\n  facelab submit runs/hw2p2/verification_submission.csv verification_sample_submission.csv 11-785-s23-hw2p2-verification',
 }
 EXIT_CODES = 'exit codes: 0 done, 1 different person (verify), 2 bad usage, 3 some inputs had no face or could not be read, 4 failed'
 

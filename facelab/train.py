@@ -116,11 +116,20 @@ class EpochSeed(Callback):
         random.seed(s); np.random.seed(s % 2**32); torch.manual_seed(s)
         self.dls.train.rng = random.Random(s)
 
-def _resumed_past(cb:Callback) -> bool:
-    "Whether `cb.epoch` was skipped because the run resumed after it (fastai still calls `after_epoch` then)"
-    return cb.epoch < getattr(cb.learn, 'resume_from', 0)
+class _InFit:
+    "Mixin: knows whether a `fit` is training (`Learner.validate` fires `before_fit` and `after_epoch` too, never `before_train`)"
+    def before_train(self):
+        self.in_fit = True
+        if (f := getattr(super(), 'before_train', None)): f()
+    def after_fit(self):
+        if (f := getattr(super(), 'after_fit', None)): f()
+        self.in_fit = False
 
-class AtomicSaveModelCallback(SaveModelCallback):
+def _resumed_past(cb:Callback) -> bool:
+    "Whether `cb`'s `after_epoch` is not for an epoch trained now: one a resumed run skipped, or `validate`'s"
+    return not getattr(cb, 'in_fit', False) or cb.epoch < getattr(cb.learn, 'resume_from', 0)
+
+class AtomicSaveModelCallback(_InFit, SaveModelCallback):
     "`SaveModelCallback` that writes through a temporary file, so a crash never leaves half a checkpoint"
     def after_epoch(self):
         if not _resumed_past(self): super().after_epoch()
@@ -129,12 +138,12 @@ class AtomicSaveModelCallback(SaveModelCallback):
         with atomic_path(file) as tmp: save_model(tmp, self.learn.model, getattr(self.learn, 'opt', None), with_opt=self.with_opt)
         self.last_saved_path = file
 
-class ResumableEarlyStopping(EarlyStoppingCallback):
+class ResumableEarlyStopping(_InFit, EarlyStoppingCallback):
     "`EarlyStoppingCallback` that ignores the epochs a resumed run skipped"
     def after_epoch(self):
         if not _resumed_past(self): super().after_epoch()
 
-class ResumeCheckpoint(Callback):
+class ResumeCheckpoint(_InFit, Callback):
     "After each epoch, save model, optimizer and the next epoch's number to `path/'last.pth'` (atomically)"
     order = 65
     def after_epoch(self):
