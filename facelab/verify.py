@@ -25,8 +25,8 @@ from .losses import MarginCfg
 
 # %% auto #0
 __all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold',
-           'kfold_accuracy', 'tar_at_far', 'verification_metrics', 'plot_verification', 'lfw_benchmark', 'Gallery',
-           'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
+           'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'lfw_benchmark',
+           'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
            'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
            'loss_benchmark']
 
@@ -96,14 +96,22 @@ def tar_at_far(fpr, tpr, far:float) -> float:
     ok = fpr <= far + 1e-12
     return float(tpr[ok].max()) if ok.any() else 0.0
 
+def _eer(fpr, tpr) -> float:
+    "Equal error rate on a ROC curve: where false accepts and false rejects are as frequent"
+    i = int(np.nanargmin(np.abs(fpr - (1 - tpr))))
+    return float((fpr[i] + 1 - tpr[i])/2)
+
+def eer(scores, same) -> float:
+    "Equal error rate of pair `scores` against `same`"
+    return _eer(*roc_curve(np.asarray(same, bool), np.asarray(scores, np.float64))[:2])
+
 def verification_metrics(scores, same, folds) -> dict:
     "k-fold accuracy, AUC, EER and TAR@FAR of pair `scores`"
     scores, same = np.asarray(scores, np.float64), np.asarray(same, bool)
     acc, std, ths = kfold_accuracy(scores, same, folds)
     fpr, tpr, _ = roc_curve(same, scores)
-    i = int(np.nanargmin(np.abs(fpr - (1 - tpr))))
     res = dict(accuracy=acc, accuracy_std=std, threshold=float(np.mean(ths)), auc=float(roc_auc_score(same, scores)),
-               eer=float((fpr[i] + 1 - tpr[i])/2), min_far=1/max(1, int((~same).sum())))
+               eer=_eer(fpr, tpr), min_far=1/max(1, int((~same).sum())))
     for far in FAR_TARGETS: res[f'tar@far={far:g}'] = tar_at_far(fpr, tpr, far)
     return res
 
