@@ -7,8 +7,16 @@ BIN := $(VENV)/bin
 FACELAB_MIRROR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
 export FACELAB_MIRROR
 
-.PHONY: demo test test-slow bench env export clean
+.PHONY: demo test test-slow bench env export clean browser
 env: $(VENV)/.installed
+
+# Chapter 08 drives the exported page in headless Chromium. Installed from Debian when missing and possible (root,
+# apt-get); otherwise the browser tests say why they are skipped.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    (apt-get install -y -q chromium chromium-driver >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null)) \
+	    || echo "make browser: could not install chromium and chromium-driver; chapter 08's browser tests will be skipped"; }
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +42,10 @@ BENCH_ARGS ?= $(DEMO_ARGS)
 bench: $(VENV)/.installed
 	$(BIN)/facelab bench --losses $(BENCH_LOSSES) --minutes $(BENCH_MINUTES) --out runs/bench $(BENCH_ARGS)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(BIN)/nbdev-test --timing --n-workers 1
 
-test-slow: $(VENV)/.installed
+test-slow: $(VENV)/.installed browser
 	$(BIN)/nbdev-test --timing --n-workers 1 --flags slow
 
 export: $(VENV)/.installed

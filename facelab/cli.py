@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -19,6 +19,7 @@ from .verify import lfw_job, metrics_line, loss_benchmark
 from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
                                bench_infer, bench_index, NoFaceError)
+from .web import export_web, serve_web, bench_web
 from .competition import download_competition, make_replica, competition_job, results_table, check_file, submit
 
 # %% auto #0
@@ -147,6 +148,9 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
     'export-onnx': (export_model, _print_json, ()),
     'bench-infer': (bench_infer, _print_bench, ()),
     'bench-index': (bench_index, _print_bench, ()),
+    'export-web': (export_web, _print_json, (('cfg', 'model'), ('cfg', 'kind'), ('cfg', 'multi'), ('cfg', 'tta'), ('cfg', 'bs'))),  # the page keeps the largest face, with flip TTA
+    'serve-web': (serve_web, _print_line, ()),
+    'bench-web': (bench_web, _print_bench, ()),
     'download': (download_competition, _print_line, ()),
     'replica': (make_replica, _print_line, ()),
     'compete': (competition_job, _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
@@ -162,6 +166,8 @@ EXAMPLES = { # shown under a verb's options
     'dedup': 'examples:\n  facelab dedup photos/                       # list groups\n  facelab dedup photos/ --move-to photos.quarantine',
     'calibrate': 'examples:\n  facelab calibrate my_people/ --far 0.001 --out runs/lfw/model-mine.pth',
     'export-onnx': 'examples:\n  facelab export-onnx --model runs/lfw/model.pth --out model.onnx --check runs/lfw/aligned_sample/',
+    'export-web': 'examples:\n  facelab export-web runs/lfw/model.pth web/           # then: facelab serve-web web/\n  facelab export-web runs/lfw/model.onnx web/ --int8   # the int8 embedder, 4 times smaller',
+    'serve-web': 'examples:\n  facelab serve-web web/                    # http://127.0.0.1:8000/, cross-origin isolated (threads)\n  python -m http.server -d web/             # any static server works too (one thread)',
     'download': 'examples:\n  facelab download                          # both HW2P2 competitions of hw2p2-s23, into the cache\n  facelab download --edition hw2p2-eer --slug <this semester\'s slug>',
     'replica': 'examples:\n  facelab replica runs/replica               # a local stand-in with the same folders, from LFW (+ extras)',
     'compete': 'examples:\n  facelab compete                              # on a replica written into the cache\n  facelab compete --data ~/.facelab/data/kaggle/hw2p2-s23 --arch r50 --cls-bs 256 --cls-epochs 30\n  facelab compete --resume                     # after a stop',

@@ -8,6 +8,7 @@ def nb_to_markdown(nb_path):
     for c in json.loads(Path(nb_path).read_text())['cells']:
         src = ''.join(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
+        src = src.replace('](images/', '](nbs/images/') # pictures sit beside the notebooks; the README is one folder up
         out.append(src if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
     return '\n\n'.join(out) + '\n'
 
