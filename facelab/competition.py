@@ -447,7 +447,7 @@ class CompCfg:
     data: str = 'replica' # the competition's folder as `kaggle_download` unpacks it, or 'replica': a local replica, written on first use
     edition: str = 'hw2p2-s23' # a name in `EDITIONS`
     out: str = 'runs/hw2p2' # stage folders, model.pth, the submissions and metrics.json
-    # stage 1: a classifier, cross-entropy with label smoothing (opt 'sgd' and plateau True give 11-785's SGD + ReduceLROnPlateau)
+    # stage 1: a classifier, cross-entropy with label smoothing (opt 'sgd' and lr_schedule 'plateau' give 11-785's SGD + ReduceLROnPlateau)
     cls: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112), loss='ce', label_smoothing=0.1, epochs=12)
     # stage 2: ArcFace on the classifier's embeddings, its class centres started from the classifier's weights (epochs 0 skips it)
     arc: TrainCfg = TrainCfg(loss='arcface', epochs=4, lr=1e-3, loss_cfg=MarginCfg(scale=32.0))

@@ -33,10 +33,11 @@ from .transforms import FaceAugment, FaceTensorDataset, face_tfms, load_face_ten
 from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel
 
 # %% auto #0
-__all__ = ['LOSSES', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'cfg_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
-           'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'LossSpec', 'register_loss',
-           'resolve_train_cfg', 'face_learner', 'fit_face', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
-           'FaceInterpretation', 'write_classification_submission', 'train_eval']
+__all__ = ['LOSSES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'cfg_dls',
+           'top5_accuracy', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
+           'ResumeCheckpoint', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face', 'SGDR',
+           'MHLR', 'register_schedule', 'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'FaceInterpretation',
+           'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class TrainCfg:
     aug: str = 'mild' # augmentation level (none, mild, medium, strong) or a strength in [0, 1]
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
     patience: int|None = None # early stopping after this many epochs without improvement
-    plateau: bool = False # constant lr with ReduceLROnPlateau instead of one-cycle
+    lr_schedule: str = 'one_cycle' # learning-rate schedule, a name in `SCHEDULES`: one_cycle, sgdr, plateau, mhlr
     channels_last: bool = True # NHWC memory format (oneDNN's and cuDNN's preferred): 1.34x the training images/s of mnv4s, 112 px, on 2 CPU cores
     workers: int|None = None # DataLoader worker processes (None: `loader_workers`: 0 on a CPU, up to 8 on CUDA)
     seed: int = 42 # seeds the model's initial weights and each epoch's order and augmentation
@@ -208,6 +209,8 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
     return learn
 
 # %% ../nbs/04_classification.ipynb #f935e56c
+SCHEDULES = {} # name: fit(learn, epochs, lr, start_epoch), filled by `register_schedule` below
+
 def _lr(learn:Learner, cfg:TrainCfg):
     lr = cfg.lr or learn.lr_find(show_plot=False).valley
     return slice(lr*cfg.backbone_lr_mult, lr) if cfg.backbone_lr_mult != 1 else lr
@@ -215,6 +218,7 @@ def _lr(learn:Learner, cfg:TrainCfg):
 def fit_face(learn:Learner, resume:bool=False) -> Learner:
     "Train `learn` for `learn.cfg.epochs`, resuming from `last.pth` when `resume`"
     cfg, start = learn.cfg, 0
+    if cfg.lr_schedule not in SCHEDULES: raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
     if resume and (learn.path/'last.pth').exists():
         learn.create_opt()
         load_model(learn.path/'last.pth', learn.model, learn.opt, device=learn.dls.device)
@@ -223,10 +227,60 @@ def fit_face(learn:Learner, resume:bool=False) -> Learner:
     learn.resume_from = start
     with atomic_path(learn.path/'cfg.json') as tmp: tmp.write_text(json.dumps(asdict(cfg), default=str))  # the config this fit runs
     if start >= cfg.epochs: return learn
-    lr = _lr(learn, cfg)
-    if cfg.plateau: learn.fit(cfg.epochs, lr, cbs=ReduceLROnPlateau(monitor='valid_loss', patience=1), start_epoch=start)
-    else: learn.fit_one_cycle(cfg.epochs, lr, start_epoch=start)
+    SCHEDULES[cfg.lr_schedule](learn, cfg.epochs, _lr(learn, cfg), start)
     return learn
+
+# %% ../nbs/04_classification.ipynb #d51b7ecc
+SGDR_T0, SGDR_MULT = 10, 2 # ConvRec: a first cycle of 10 epochs, each next one twice as long
+
+class SGDR(Callback):
+    "Cosine annealing with warm restarts: the rate falls from its peak to 0 over `t0` epochs, restarts, then over `t0*mult`, ..."
+    order = 60
+    def __init__(self, t0:float=SGDR_T0, mult:float=SGDR_MULT): self.t0, self.mult = t0, mult
+    def before_fit(self): self.lr_max = np.array([h['lr'] for h in self.opt.hypers])
+    def before_batch(self):
+        if not self.training: return
+        e, t = self.pct_train*self.n_epoch, self.t0
+        while e >= t: e, t = e - t, t*self.mult
+        self.opt.set_hyper('lr', self.lr_max*(1 + math.cos(math.pi*e/t))/2)
+
+class MHLR(Callback):
+    "Moving Haar learning rate: divide the rate by `1/gamma` when the doubly smoothed loss decrease turns negative (ExpFace)"
+    order = 60
+    def __init__(self, alpha:float=0.02, beta:float=0.1, # smoothing windows of the decrease and of its average, as fractions of all steps
+                 delay:float=0.04, # steps without a change after a change or an epoch's start, as a fraction of all steps
+                 gamma:float=0.1): self.alpha, self.beta, self.delay, self.gamma = alpha, beta, delay, gamma
+    def before_fit(self):
+        n = max(1, self.n_epoch*len(self.dls.train))
+        self.a, self.b, self.wait = 1/max(1, self.alpha*n), 1/max(1, self.beta*n), self.delay*n
+        self.lr_max, self.scale = np.array([h['lr'] for h in self.opt.hypers]), 1.0
+        self._prev, self._d, self._dema, self._i, self._until, self.changes = None, 0.0, 0.0, 0, self.wait, [] # changes: (step, lr scale)
+    def before_epoch(self): self._until = max(self._until, self._i + self.wait)
+    def before_batch(self):
+        if self.training: self.opt.set_hyper('lr', self.lr_max*self.scale)
+    def after_batch(self):
+        if not self.training: return
+        loss = float(self.loss)
+        if self._prev is not None:
+            self._d = (1 - self.a)*self._d + self.a*(self._prev - loss)  # smoothed decrease of the loss
+            self._dema = self.b*self._d + (1 - self.b)*self._dema       # and its moving average
+        self._prev, self._i = loss, self._i + 1
+        if self._i > self._until and self._dema < 0:
+            self.scale *= self.gamma; self._until = self._i + self.wait; self.changes.append((self._i, self.scale))
+
+def register_schedule(name:str):
+    "Decorator: register `fit(learn, epochs, lr, start_epoch)` as the schedule `name`"
+    def deco(fit): SCHEDULES[name] = fit; return fit
+    return deco
+
+@register_schedule('one_cycle')
+def _one_cycle(learn, epochs, lr, start): learn.fit_one_cycle(epochs, lr, start_epoch=start)
+@register_schedule('sgdr')
+def _sgdr(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=SGDR(), start_epoch=start)
+@register_schedule('plateau')
+def _plateau(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=ReduceLROnPlateau(monitor='valid_loss', patience=1), start_epoch=start)
+@register_schedule('mhlr')
+def _mhlr(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=MHLR(), start_epoch=start)
 
 # %% ../nbs/04_classification.ipynb #13f466ed
 def train_folder(data:str, # identity-per-folder root of aligned faces

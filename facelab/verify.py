@@ -24,11 +24,11 @@ from .train import TrainCfg, cfg_dls, face_learner, fit_face, epochs_for_budget
 from .losses import MarginCfg
 
 # %% auto #0
-__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold',
-           'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'lfw_benchmark',
-           'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
-           'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
-           'loss_benchmark']
+__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'DENSE_MAX_PER_PERSON', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame',
+           'best_threshold', 'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification',
+           'lfw_benchmark', 'dense_scores', 'dense_metrics', 'lfw_dense', 'Gallery', 'open_set_metrics',
+           'choose_open_threshold', 'dir_at_far', 'write_verification_submission', 'threshold_explorer', 'LfwCfg',
+           'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
 def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
@@ -149,6 +149,40 @@ def lfw_benchmark(model:FaceModel, protocol:str='disjoint', # 'disjoint' (folds 
     scored = pairs.assign(score=(a*b).sum(1).numpy())
     return verification_metrics(scored.score, scored.same, scored.fold), scored
 
+# %% ../nbs/06_verification.ipynb #e0cef017
+def dense_scores(emb:torch.Tensor|np.ndarray, ids) -> tuple:
+    "`(genuine, impostor)`: the cosine of every pair of unit embeddings `emb`, split by whether `ids` match"
+    e, ids = torch.as_tensor(np.asarray(emb, np.float32)), pd.factorize(pd.Series(list(ids)))[0]
+    s = (e @ e.T).numpy()
+    iu = np.triu_indices(len(ids), 1)
+    same = ids[iu[0]] == ids[iu[1]]
+    return s[iu][same], s[iu][~same]
+
+def dense_metrics(emb, ids, fars:tuple=FAR_TARGETS) -> dict:
+    "TAR at each FAR over every same-person and every different-person pair (the threshold: the impostor score that `far` of them exceed)"
+    g, imp = dense_scores(emb, ids)
+    if not len(g) or not len(imp): raise ValueError(f"the dense protocol needs same- and different-person pairs; got {len(g)} and {len(imp)}")
+    res = dict(dense_genuine=len(g), dense_impostor=len(imp))
+    for far in fars:
+        k = int(far*len(imp)) # impostors allowed above the threshold
+        t = np.partition(imp, len(imp)-1-k)[len(imp)-1-k] if k < len(imp) else -np.inf
+        res[f'dense_tar@far={far:g}'] = float((g > t).mean()) if k else float('nan') # FAR below 1/impostors: not measurable
+    return res
+
+DENSE_MAX_PER_PERSON = 10 # photos per person in the dense protocol: without a cap, one man's 530 photos make 77% of the same-person pairs
+
+def lfw_dense(model:FaceModel, aligned:bool=True, # score chapter 01's aligned faces (else the raw photos)
+              max_per_person:int=DENSE_MAX_PER_PERSON, # each person's first photos (by name)
+              max_people:int|None=None, # at most this many test people (all: 2,195), for quick runs
+              tta_flip:bool=True, progress:bool=True) -> dict:
+    "`dense_metrics` on LFW photos of the people of folds 6-10, every pair of them"
+    lfw = get_dataset('lfw'); pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw)
+    ppl = sorted(lfw_test_identities(pairs))[:max_people]
+    df = scan_faces(lfw).pipe(lambda d: d[d.identity.isin(set(ppl))]).sort_values('path').groupby('identity').head(max_per_person)
+    paths = df.path.tolist()
+    if aligned: root = align_lfw(paths, progress=progress); paths = [str(root/Path(p).relative_to(lfw)) for p in paths]
+    return dense_metrics(extract_embeddings(model, paths, tta_flip, progress=progress), df.identity)
+
 # %% ../nbs/06_verification.ipynb #776c2608
 class Gallery:
     "Embeddings of known identities, per image and per identity template; saved and loaded atomically"
@@ -265,6 +299,7 @@ class LfwCfg:
     max_per_id: int = 40 # faces per person taken from `extra`
     aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
     valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
+    dense: bool = False # also the dense protocol: every pair among all LFW photos of the test people (`lfw_dense`)
     # the training run (epochs 0: as many as fit in `minutes`); s=32 beat insightface's 64 here (a small model from scratch)
     train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112), loss='arcface', epochs=0, loss_cfg=MarginCfg(scale=32.0, schedule=True, ramp=0.5))
 
@@ -305,6 +340,7 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     learn.cfg = replace(learn.cfg, epochs=epochs, aug_schedule=sched)
     t1 = time.perf_counter(); fit_face(learn); t_train = time.perf_counter() - t1
     metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
+    if cfg.dense: metrics.update(lfw_dense(learn.model, cfg.align))
     metrics.update(epochs=epochs, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
                    lfw_variant=dataset_variant('lfw'), train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
@@ -323,16 +359,28 @@ def benchmark_table(runs:str|list) -> pd.DataFrame:
     rows = []
     for p in paths:
         m = json.loads((p/'metrics.json').read_text())
-        rows.append({'run': p.name, 'loss': m['cfg']['loss'], 'accuracy': m['accuracy'], 'std': m['accuracy_std'], 'AUC': m['auc'],
-                     'EER': m['eer'], 'TAR@FAR=1e-3': m['tar@far=0.001'], 'epochs': m['epochs'], 'img/s': m['train_img_s'],
-                     'train min': m['train_minutes'], 'people': m['train_identities'], 'faces': m['train_images']})
+        rows.append({'run': p.name, 'loss': m['cfg']['loss'], 'seed': m['cfg']['seed'], 'accuracy': m['accuracy'], 'std': m['accuracy_std'],
+                     'AUC': m['auc'], 'EER': m['eer'], 'TAR@FAR=1e-3': m['tar@far=0.001'],
+                     **{f'dense TAR@FAR={f}': m[k] for f, k in (('1e-3', 'dense_tar@far=0.001'), ('1e-4', 'dense_tar@far=0.0001')) if k in m},
+                     'epochs': m['epochs'], 'img/s': m['train_img_s'], 'train min': m['train_minutes'], 'people': m['train_identities'], 'faces': m['train_images']})
     return pd.DataFrame(rows)
+
+def seed_table(bt:pd.DataFrame) -> pd.DataFrame:
+    "Per loss: mean and std across seeds of each measure, beside the mean of each run's own 5-fold std"
+    cols = [c for c in bt.columns if c in ('accuracy', 'AUC', 'EER', 'TAR@FAR=1e-3') or c.startswith('dense')]
+    g = bt.groupby('loss', sort=False)
+    out = pd.concat({'seeds': g.seed.count(), **{f'{c} mean': g[c].mean() for c in cols}, **{f'{c} std': g[c].std(ddof=1) for c in cols},
+                     'fold std (mean)': g['std'].mean()}, axis=1)
+    return out[['seeds', *[f'{c} {s}' for c in cols for s in ('mean', 'std')], 'fold std (mean)']]
 
 def loss_benchmark(cfg:LfwCfg=LfwCfg(), # the main job each loss runs (same data, backbone and budget)
                    losses:str='ce,arcface,cosface,pml_arcface', # comma-separated names in `LOSSES`
-                   out:str='runs/bench', # each loss runs into `out/<loss>`
+                   out:str='runs/bench', # each run goes to `out/<loss>` (with `seeds`: `out/<loss>-s<seed>`)
+                   seeds:str='', # comma-separated seeds, each loss run once per seed ('': the config's seed, once)
                   ) -> pd.DataFrame:
-    "Run the main job once per loss, one after another, and return the table of their results"
+    "Run the main job once per loss and seed, one after another, and return the table of their results"
     names = [l.strip() for l in losses.split(',') if l.strip()]
-    for l in names: lfw_job(replace(cfg, out=str(Path(out)/l), train=replace(cfg.train, loss=l)))
-    return benchmark_table([Path(out)/l for l in names])
+    runs = [(l, int(s), Path(out)/f'{l}-s{int(s)}') for l in names for s in seeds.split(',') if s.strip()] if seeds else \
+           [(l, cfg.train.seed, Path(out)/l) for l in names]
+    for l, s, d in runs: lfw_job(replace(cfg, out=str(d), train=replace(cfg.train, loss=l, seed=s)))
+    return benchmark_table([d for *_, d in runs])
