@@ -38,7 +38,7 @@ demo: $(VENV)/.installed
 # The loss benchmark of chapter 06: each loss trains the same backbone for the same wall-clock budget, once per seed,
 # one run after another, each also scored on the dense protocol (every pair among the test people's photos).
 BENCH_MINUTES ?= 15
-BENCH_LOSSES ?= ce,arcface,cosface,pml_arcface
+BENCH_LOSSES ?= ce,arcface,cosface,subcenter,pml_arcface
 BENCH_SEEDS ?= 1,2,3
 BENCH_ARGS ?= $(DEMO_ARGS)
 bench: $(VENV)/.installed

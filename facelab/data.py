@@ -48,6 +48,8 @@ class DatasetInfo:
     sources: tuple # `Source`s, tried in this order (after `FACELAB_MIRROR`)
     home: str = '' # where the dataset is described
     notes: str = ''
+    aligned: bool = False # faces already aligned to the ArcFace template at 112 px (else chapter 01 aligns them)
+    people: str = '' # identity namespace shared with other datasets (CelebA's ids), so that a person is one class and a photo counts once
     @property
     def public(self) -> bool:
         "Whether some source has a public download"
@@ -72,13 +74,13 @@ DATASETS = {d.name: d for d in [
                 'repackaged as .tgz: use a mirror, or kaggle_download(dataset="kasikrit/att-database-of-faces")'),
     DatasetInfo('glint24', (Source(None, 'glint_celeb24.tgz', 'fa33ff2017becc03fc3248d781b7002cacd874973623a311a9dfe8b175d2d330', 'glint_celeb24'),),
                 'https://github.com/ElisonSherton/Face-Applications', '24 celebrities from Glint360K, ArcFace-aligned 112x112; '
-                'repackaged as .tgz: use a mirror'),
+                'repackaged as .tgz: use a mirror', aligned=True),
     DatasetInfo('celeba299', (Source(None, 'celeba299_aligned112.tgz', '6e2ce9d5ea5189368056fb3096e963c8061ff6715318a3e1cee6f62109955e2a', 'celeba299'),),
                 'https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html', '299 CelebA identities, 6,275 faces, MTCNN-aligned 112x112; '
-                'derived locally, not published (non-commercial research use): a mirror only, never a default download'),
+                'derived locally, not published (non-commercial research use): a mirror only, never a default download', aligned=True, people='celeba'),
     DatasetInfo('celeba10k', (Source(None, 'celeba10k.tgz', 'eba880463ab6fb0d39fd1d838ce0925e160563767046ca41912ef5bea0d1ebb6', 'celeba10k'),),
                 'https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html', "10,000 CelebA images of 5,429 people, 89x109, CelebA's own eye "
-                'alignment; regrouped locally, not published (non-commercial research use): a mirror only'),
+                'alignment; regrouped locally, not published (non-commercial research use): a mirror only', people='celeba'),
 ]}
 
 # %% ../nbs/00_data.ipynb #78e6970f
@@ -546,26 +548,36 @@ def read_lfw_pairs(pairs_path:Path, images_root:Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=['fold', 'same', 'name_a', 'name_b', 'path_a', 'path_b'])
 
 # %% ../nbs/00_data.ipynb #1017420c
-def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`) or folders of aligned faces, comma-separated
+def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba10k`) or folders of aligned faces, comma-separated
                 exclude:set, # identities (LFW names) that must not be trained on: the test people
                 known:set=frozenset(), # training identities: a person found under the same name joins that class
                 max_per_id:int=40, # keep at most this many faces per person, so a few large identities do not dominate
-                seed:int=42) -> pd.DataFrame:
-    "Aligned faces of more people to train on, with the `exclude`d people removed; names are matched as LFW writes them"
+                seed:int=42,
+                align=None, # `align(name) -> folder` for registered datasets stored unaligned (chapter 01's `aligned_dataset`)
+               ) -> pd.DataFrame:
+    "Aligned faces of more people to train on, the `exclude`d people removed, each photo once; names are matched as LFW writes them"
     specs = [x.strip() for x in specs.split(',') if x.strip()] if isinstance(specs, str) else list(specs)
-    frames = []
+    frames, seen, dups = [], set(), 0
     for spec in specs:
-        root = get_dataset(spec) if spec in DATASETS else Path(spec)
+        info = DATASETS.get(spec)
+        if info and not info.aligned:
+            if align is None: raise ValueError(f"extra training data {spec!r} is stored unaligned: pass align=facelab.faces.aligned_dataset")
+            root = Path(align(spec))
+        else: root = get_dataset(spec) if info else Path(spec)
         if not root.is_dir(): raise FileNotFoundError(f"extra training data {spec!r}: {root} is neither a registered dataset nor a folder")
         df = scan_faces(root)
         lfw_name = df.identity.str.strip().str.replace(' ', '_')  # glint24 writes "First Last", LFW "First_Last"
-        drop = lfw_name.isin(exclude)
-        df = df.assign(identity=[n if n in known else f"{Path(spec).name}/{n}" for n in lfw_name])[~drop]
-        df = df.sample(frac=1, random_state=seed).groupby('identity').head(max_per_id).sort_index()
+        ns = (info.people if info and info.people else Path(spec).name)  # celeba299 and celeba10k share CelebA's ids
+        df = df.assign(identity=[n if n in known else f"{ns}/{n}" for n in lfw_name])[~lfw_name.isin(exclude)]
+        key = pd.Series([f"{ns}/{Path(p).stem}" for p in df.path], index=df.index)  # the same photo under the same name
+        new = ~key.isin(seen) & ~key.duplicated()
+        dups += int((~new).sum()); seen |= set(key)
+        df = df[new].sample(frac=1, random_state=seed).groupby('identity').head(max_per_id).sort_index()
         frames.append(df.assign(source=spec))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=['path', 'identity', 'source'])
     leak = set(out.identity) & set(exclude)
     if leak: raise ValueError(f"{len(leak)} excluded people are in the extra training data, e.g. {sorted(leak)[0]!r}")
+    out.attrs['duplicates'] = dups  # photos dropped because an earlier dataset holds them
     return out
 
 # %% ../nbs/00_data.ipynb #12898518

@@ -21,7 +21,7 @@ __all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MULTI_POL
            'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces',
            'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'choose_face', 'center_landmarks',
            'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter', 'align_lfw',
-           'lfw_people']
+           'aligned_dataset', 'lfw_people']
 
 # %% ../nbs/01_faces.ipynb #eded1157
 FACE_SIZE = 112
@@ -256,6 +256,13 @@ def align_lfw(paths:list|None=None, # LFW images to align (default: all 13,233)
     "Align LFW images into a cached folder beside LFW (resumable); returns its root"
     src = get_dataset('lfw'); dst = src.with_name(src.name + '-112')
     align_folder(src, dst, detector or get_detector(), paths=paths, no_face='center', fallback_frac=LFW_FACE_FRAC, progress=progress)
+    return dst
+
+def aligned_dataset(name:str, # a registered dataset stored unaligned (`celeba10k`)
+                    detector:FaceDetector|None=None, progress:bool=True) -> Path:
+    "Align a registered dataset with MTCNN into a cached folder beside it (resumable; photos without a face are reported, not kept); returns its root"
+    src = get_dataset(name); dst = src.with_name(src.name + '-112')
+    align_folder(src, dst, detector or get_detector(), no_face='skip', progress=progress)
     return dst
 
 def lfw_people(min_images:int=20, # keep people with at least this many photos (20: 62 people)

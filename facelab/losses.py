@@ -183,9 +183,9 @@ def _schedule(mc:MarginCfg, loss, attr:str, cfg) -> list:
     return [MarginSchedule(s=(min(10.0, mc.scale), mc.scale), m=(1.0 if attr == 'm1' else 0.0, getattr(loss.margin, attr)), attr=attr,
                            warmup=mc.warmup, ramp=mc.ramp, freeze=cfg.model.pretrained)]
 
-def _register_margin(name:str, make, default_m:float, attr:str):
-    "Register `make(cfg, n_classes, s, m) -> loss` as the margin loss `name`, `attr` being its margin's `AngularMargin` name"
-    @register_loss(name, head='cosine', cfg_type=MarginCfg)
+def _register_margin(name:str, make, default_m:float, attr:str, k:int=1):
+    "Register `make(cfg, n_classes, s, m) -> loss` as the margin loss `name`, `attr` being its margin's `AngularMargin` name, `k` its sub-centres"
+    @register_loss(name, head='cosine', cfg_type=MarginCfg, k=k)
     def build(cfg, n_classes):
         mc = _margin_cfg(cfg)
         loss = make(cfg, n_classes, mc.scale, mc.margin if mc.margin is not None else default_m)
@@ -201,6 +201,7 @@ def _ours(loss_fn): return lambda cfg, n_classes, s, m: loss_fn(s, m, label_smoo
 
 _register_margin('arcface', _ours(ArcFace), 0.5, 'm2')
 _register_margin('cosface', _ours(CosFace), 0.35, 'm3')
+_register_margin('subcenter', _ours(ArcFace), 0.5, 'm2', k=3)  # sub-center ArcFace: ArcFace on the nearest of 3 centres per class
 _register_margin('sphereface', _ours(SphereFace), 1.35, 'm1')
 _register_margin('pml_arcface', _pml('arcface', 'm2'), 0.5, 'm2')
 _register_margin('pml_cosface', _pml('cosface', 'm3'), 0.35, 'm3')

@@ -16,33 +16,37 @@ from .faces import ARCFACE_TEMPLATE, FACE_SIZE
 from .transforms import FACE_MEAN, FACE_STD
 
 # %% auto #0
-__all__ = ['BACKBONES', 'HEADS', 'CKPT_FORMAT', 'BackboneInfo', 'register_backbone', 'backbone_info', 'ModelCfg', 'FaceEmbedder',
-           'LinearHead', 'CosineHead', 'FaceModel', 'create_face_model', 'model_config', 'save_face_model',
-           'load_face_model', 'benchmark_backbones']
+__all__ = ['BACKBONES', 'NECKS', 'HEADS', 'CKPT_FORMAT', 'PRECISIONS', 'BackboneInfo', 'register_backbone', 'backbone_info',
+           'ModelCfg', 'FaceEmbedder', 'PoolNeck', 'GDCNeck', 'FlattenNeck', 'LinearHead', 'CosineHead', 'FaceModel',
+           'create_face_model', 'model_config', 'save_face_model', 'load_face_model', 'benchmark_backbones',
+           'benchmark_precision']
 
 # %% ../nbs/03_models.ipynb #1b3f9d13
 @dataclass(frozen=True)
 class BackboneInfo:
-    "A registered backbone: timm `arch`, input `size`, and what it is for"
+    "A registered backbone: timm `arch`, input `size`, how it trains fastest on a CPU (measured below), what it is for"
     name: str
     arch: str
     size: int = FACE_SIZE
     notes: str = ''
+    channels_last: bool = True # NHWC memory format in training (oneDNN's preferred layout)
+    bf16: bool = False # bfloat16 autocast in CPU training (CUDA uses it whenever the GPU supports it)
 
 BACKBONES = {}
 
-def register_backbone(name:str, arch:str, size:int=FACE_SIZE, notes:str='') -> BackboneInfo:
+def register_backbone(name:str, arch:str, size:int=FACE_SIZE, notes:str='', channels_last:bool=True, bf16:bool=False) -> BackboneInfo:
     "Add a backbone to `BACKBONES` under `name`"
-    BACKBONES[name] = info = BackboneInfo(name, arch, size, notes)
+    BACKBONES[name] = info = BackboneInfo(name, arch, size, notes, channels_last, bf16)
     return info
 
 register_backbone('mnv4s', 'mobilenetv4_conv_small', 112, 'CPU default: 2.5M parameters, fastest to train here (table below)')
 register_backbone('mnv4s64', 'mobilenetv4_conv_small', 64, 'CPU quick runs: 1.6 times faster to train than 112 px')
-register_backbone('lcnet', 'lcnet_100', 112, 'tiny and fast at inference')
-register_backbone('r18', 'resnet18', 112, 'a classic small baseline')
-register_backbone('convnext_atto', 'convnext_atto', 112, 'small ConvNeXt')
-register_backbone('r50', 'resnet50', 112, 'GPU: the usual ResNet-50 (insightface uses an iresnet-50 with a 7x7 final map)')
+register_backbone('lcnet', 'lcnet_100', 112, 'tiny and fast at inference', channels_last=False, bf16=True)
+register_backbone('r18', 'resnet18', 112, 'a classic small baseline', bf16=True)
+register_backbone('convnext_atto', 'convnext_atto', 112, 'small ConvNeXt', channels_last=False, bf16=True)
+register_backbone('r50', 'resnet50', 112, 'GPU: the usual ResNet-50 (insightface uses an iresnet-50 with a 7x7 final map)', bf16=True)
 register_backbone('convnext_t', 'convnext_tiny', 112, 'GPU: ConvNeXt-T')
+# channels_last and bf16: the fastest of the four ways `benchmark_precision` times (table below); convnext_t is not measured on a CPU
 
 def backbone_info(arch:str) -> BackboneInfo:
     "The registered backbone `arch`, or an entry for a timm architecture of that name"
@@ -60,6 +64,7 @@ class ModelCfg:
     head: str|None = None # classification head: 'linear' or 'cosine' (None: linear when `n_classes`, else no head)
     n_classes: int = 0 # training identities (0: an embedder without a head)
     k: int = 1 # sub-centres per class (cosine head)
+    neck: str = 'pool' # embedding neck, a name in `NECKS`: 'pool' (pooled features), 'gdc' (global depthwise conv), 'flatten' (insightface's)
     dropout: float = 0.0 # in the embedding neck
     pretrained: bool = False # start from timm's ImageNet weights (needs the model hub: Colab, Kaggle)
     mean: tuple|None = None # input normalisation (None: the backbone's when pretrained, else `FACE_MEAN`)
@@ -75,21 +80,53 @@ def _resolve(cfg:ModelCfg, backbone:nn.Module) -> ModelCfg:
     pc = backbone.pretrained_cfg if cfg.pretrained else dict(mean=FACE_MEAN, std=FACE_STD)
     return replace(cfg, size=cfg.input_size, mean=tuple(cfg.mean or pc['mean']), std=tuple(cfg.std or pc['std']), head=None, n_classes=0, k=1)
 
+def _feature_map(backbone:nn.Module, size:int) -> tuple:
+    "`(channels, height, width)` of `backbone`'s last feature map for `size` px input"
+    was = backbone.training; backbone.eval()
+    with torch.no_grad(): shape = backbone.forward_features(torch.zeros(1, 3, size, size)).shape[1:]
+    backbone.train(was)
+    return tuple(shape)
+
 class FaceEmbedder(nn.Module):
-    "timm backbone `cfg.arch`, pooled, then BN-Dropout-Linear-BN to a `cfg.emb_dim` embedding"
+    "timm backbone `cfg.arch`, then the neck `cfg.neck` (by default pooled, then BN-Dropout-Linear-BN) to a `cfg.emb_dim` embedding"
     def __init__(self, cfg:ModelCfg=ModelCfg()):
         super().__init__()
+        if cfg.neck not in NECKS: raise ValueError(f"neck must be one of {list(NECKS)}, got {cfg.neck!r}")
         self.backbone = timm.create_model(backbone_info(cfg.arch).arch, pretrained=cfg.pretrained, num_classes=0)
         self.cfg = _resolve(cfg, self.backbone)
-        nf = getattr(self.backbone, 'head_hidden_size', None) or self.backbone.num_features # pooled output width
-        self.neck = nn.Sequential(nn.BatchNorm1d(nf), nn.Dropout(cfg.dropout), nn.Linear(nf, cfg.emb_dim, bias=False), nn.BatchNorm1d(cfg.emb_dim))
-    def forward(self, x): return self.neck(self.backbone(x))
+        self.pooled = cfg.neck == 'pool'  # the other necks read the last feature map itself
+        if self.pooled: shape = (getattr(self.backbone, 'head_hidden_size', None) or self.backbone.num_features,) # pooled output width
+        else: shape = _feature_map(self.backbone, self.cfg.size)
+        self.neck = NECKS[cfg.neck](shape, cfg.emb_dim, cfg.dropout)
+    def forward(self, x): return self.neck(self.backbone(x) if self.pooled else self.backbone.forward_features(x))
     def embed(self, x): return F.normalize(self(x), dim=1)
     arch = property(lambda self: self.cfg.arch)
     size = property(lambda self: self.cfg.size)
     emb_dim = property(lambda self: self.cfg.emb_dim)
     mean = property(lambda self: self.cfg.mean)
     std = property(lambda self: self.cfg.std)
+
+# %% ../nbs/03_models.ipynb #55431573
+class PoolNeck(nn.Sequential):
+    "insightface's BN-Dropout-FC-BN on the backbone's pooled features `(nf,)`"
+    def __init__(self, shape:tuple, emb_dim:int, dropout:float=0.0):
+        nf = shape[0]
+        super().__init__(nn.BatchNorm1d(nf), nn.Dropout(dropout), nn.Linear(nf, emb_dim, bias=False), nn.BatchNorm1d(emb_dim))
+
+class GDCNeck(nn.Sequential):
+    "MobileFaceNet's global depthwise convolution over the last map `(c, h, w)`: a kernel per channel the size of the map, BN, FC, BN"
+    def __init__(self, shape:tuple, emb_dim:int, dropout:float=0.0):
+        c, h, w = shape
+        super().__init__(nn.Conv2d(c, c, (h, w), groups=c, bias=False), nn.BatchNorm2d(c), nn.Flatten(1),
+                         nn.Dropout(dropout), nn.Linear(c, emb_dim, bias=False), nn.BatchNorm1d(emb_dim))
+
+class FlattenNeck(nn.Sequential):
+    "insightface's output layer over the last map `(c, h, w)`: BN, dropout, flatten every position, FC, BN"
+    def __init__(self, shape:tuple, emb_dim:int, dropout:float=0.0):
+        c, h, w = shape
+        super().__init__(nn.BatchNorm2d(c), nn.Dropout(dropout), nn.Flatten(1), nn.Linear(c*h*w, emb_dim), nn.BatchNorm1d(emb_dim))
+
+NECKS = {'pool': PoolNeck, 'gdc': GDCNeck, 'flatten': FlattenNeck}
 
 # %% ../nbs/03_models.ipynb #00b7269b
 class LinearHead(nn.Linear):
@@ -183,4 +220,26 @@ def benchmark_backbones(archs:list, sizes:list=(112,), bs:int=32, emb_dim:int=51
             with torch.inference_mode(): infer = time_per_image(lambda: m.embed(x), bs, reps)
             rows.append(dict(arch=a, size=s, params_M=sum(p.numel() for p in m.parameters())/1e6,
                              train_ms=train, infer_ms=infer, train_img_s=1000/train))
+    return pd.DataFrame(rows).round(2)
+
+# %% ../nbs/03_models.ipynb #d0f895e1
+PRECISIONS = {'fp32': (False, False), 'channels_last': (True, False), 'bf16': (False, True), 'channels_last+bf16': (True, True)}
+
+def benchmark_precision(archs:list, size:int|None=None, bs:int=64, reps:int=2) -> pd.DataFrame:
+    "Training images/s of each backbone in each of `PRECISIONS` (memory format, CPU bf16 autocast), measured in one run"
+    rows = []
+    for a in archs:
+        s = size or backbone_info(a).size
+        x, y, row = torch.randn(bs, 3, s, s), torch.randint(0, 100, (bs,)), dict(arch=a, size=s)
+        for name, (cl, bf) in PRECISIONS.items():
+            torch.manual_seed(0)
+            m = create_face_model(arch=a, n_classes=100, size=s).train()
+            if cl: m = m.to(memory_format=torch.channels_last)
+            opt = torch.optim.SGD(m.parameters(), lr=0.01)
+            def step():
+                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf): loss = F.cross_entropy(m(x), y)
+                loss.backward(); opt.step(); opt.zero_grad()
+            row[name] = 1000/time_per_image(step, bs, reps)
+        best = max(PRECISIONS, key=row.get)
+        rows.append({**row, 'best': best, 'speedup': row[best]/row['fp32']})
     return pd.DataFrame(rows).round(2)

@@ -17,7 +17,7 @@ import torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner, save_model, load_model
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader as FastDL
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import SaveModelCallback, EarlyStoppingCallback, ReduceLROnPlateau
 from fastai.callback.training import GradientClip
 from fastai.callback.progress import CSVLogger
@@ -35,9 +35,9 @@ from .models import ModelCfg, create_face_model, save_face_model, backbone_info,
 # %% auto #0
 __all__ = ['LOSSES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'cfg_dls',
            'top5_accuracy', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
-           'ResumeCheckpoint', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face', 'SGDR',
-           'MHLR', 'register_schedule', 'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'FaceInterpretation',
-           'write_classification_submission', 'train_eval']
+           'ResumeCheckpoint', 'CpuBF16', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face',
+           'SGDR', 'MHLR', 'register_schedule', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
+           'WallClockBudget', 'FaceInterpretation', 'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class TrainCfg:
     loss: str = 'ce' # a name in `LOSSES`: 'ce' here; the ArcFace chapter registers the margin losses
     label_smoothing: float|None = None # cross-entropy label smoothing, 0 turns it off (None: the loss's default, 0.1 for 'ce')
     loss_cfg: object = None # the loss's own settings, e.g. the ArcFace chapter's `MarginCfg` (None: its defaults)
-    epochs: int = 10 # passes over the training faces
+    epochs: int = 10 # passes over the training faces (0: as many as fit in `minutes`)
     lr: float|None = 3e-3 # peak learning rate; None runs `lr_find` and takes its valley
     bs: int = 64 # batch size
     opt: str = 'adamw' # 'adamw' or 'sgd' (momentum 0.9)
@@ -58,7 +58,9 @@ class TrainCfg:
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
     patience: int|None = None # early stopping after this many epochs without improvement
     lr_schedule: str = 'one_cycle' # learning-rate schedule, a name in `SCHEDULES`: one_cycle, sgdr, plateau, mhlr
-    channels_last: bool = True # NHWC memory format (oneDNN's and cuDNN's preferred): 1.34x the training images/s of mnv4s, 112 px, on 2 CPU cores
+    channels_last: bool|None = None # NHWC memory format (None: the backbone's measured choice, `BackboneInfo.channels_last`; mnv4s: on, 1.34x the images/s)
+    bf16: bool|None = None # bfloat16 autocast (None: on CUDA when supported; on a CPU when the backbone's `BackboneInfo.bf16` says it helps)
+    minutes: float|None = None # wall-clock budget when `epochs` is 0, validation included; the epochs are re-fitted to it after each epoch (`WallClockBudget`)
     workers: int|None = None # DataLoader worker processes (None: `loader_workers`: 0 on a CPU, up to 8 on CUDA)
     seed: int = 42 # seeds the model's initial weights and each epoch's order and augmentation
     tensorboard: bool = False # also log to TensorBoard
@@ -145,12 +147,23 @@ class ResumableEarlyStopping(_InFit, EarlyStoppingCallback):
         if not _resumed_past(self): super().after_epoch()
 
 class ResumeCheckpoint(_InFit, Callback):
-    "After each epoch, save model, optimizer and the next epoch's number to `path/'last.pth'` (atomically)"
+    "After each epoch, save model, optimizer, the next epoch's number and the fit's length to `path/'last.pth'` (atomically)"
     order = 65
     def after_epoch(self):
         if _resumed_past(self): return
         with atomic_path(self.path/'last.pth') as tmp: save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
-        with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps({'next_epoch': self.epoch+1}))
+        with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps({'next_epoch': self.epoch+1, 'epochs': self.n_epoch}))
+
+class CpuBF16(Callback):
+    "bfloat16 autocast for the forward pass and loss on a CPU (fastai's `MixedPrecision` is CUDA-only); bf16 has float32's range, so no loss scaling"
+    order = 10
+    def before_batch(self): self._ac = torch.autocast('cpu', dtype=torch.bfloat16); self._ac.__enter__()
+    def after_pred(self): self.learn.pred = self.pred.float()
+    def _exit(self):
+        if getattr(self, '_ac', None) is not None: self._ac.__exit__(None, None, None); self._ac = None
+    def after_loss(self): self._exit()
+    def after_batch(self): self._exit()  # batches without targets (prediction) have no loss
+    def after_cancel_batch(self): self._exit()
 
 # %% ../nbs/04_classification.ipynb #373e7276
 @dataclass(frozen=True)
@@ -161,13 +174,14 @@ class LossSpec:
     head: str = 'linear' # the head whose outputs it takes
     label_smoothing: float = 0.0 # its default label smoothing
     cfg_type: type|None = None # the type of its own settings in `TrainCfg.loss_cfg` (None: it has none)
+    k: int = 1 # sub-centres per class its head needs (sub-center ArcFace: 3)
 
 LOSSES = {}
 
-def register_loss(name:str, head:str='linear', label_smoothing:float=0.0, cfg_type:type|None=None):
+def register_loss(name:str, head:str='linear', label_smoothing:float=0.0, cfg_type:type|None=None, k:int=1):
     "Decorator: register `build(cfg, n_classes) -> (loss, callbacks)` as the loss `name`"
     def deco(build):
-        LOSSES[name] = LossSpec(name, build, head, label_smoothing, cfg_type)
+        LOSSES[name] = LossSpec(name, build, head, label_smoothing, cfg_type, k)
         return build
     return deco
 
@@ -176,12 +190,12 @@ def _ce_loss(cfg, n_classes):
     return (LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()), []
 
 def resolve_train_cfg(cfg:TrainCfg) -> TrainCfg:
-    "`cfg` with its head and label smoothing filled in from its loss"
+    "`cfg` with its head, sub-centres and label smoothing filled in from its loss"
     if cfg.loss not in LOSSES:
         raise ValueError(f"unknown loss {cfg.loss!r}; known: {', '.join(LOSSES)} (import facelab.losses for the margin losses)")
     spec = LOSSES[cfg.loss]
     if spec.head == 'cosine' and cfg.model.head not in (None, 'cosine'): raise ValueError(f"loss {cfg.loss!r} needs head='cosine'")
-    return replace(cfg, model=replace(cfg.model, head=cfg.model.head or spec.head),
+    return replace(cfg, model=replace(cfg.model, head=cfg.model.head or spec.head, k=spec.k if cfg.model.k == 1 else cfg.model.k),
                    label_smoothing=spec.label_smoothing if cfg.label_smoothing is None else cfg.label_smoothing)
 
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
@@ -190,6 +204,9 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
     loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
     model = create_face_model(cfg.model, size=dls.size, n_classes=len(dls.vocab))
+    bb = backbone_info(cfg.model.arch)
+    cfg = replace(cfg, channels_last=bb.channels_last if cfg.channels_last is None else cfg.channels_last,
+                  bf16=(torch.cuda.is_bf16_supported() if dls.device.type == 'cuda' else bb.bf16) if cfg.bf16 is None else cfg.bf16)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)  # convolutions then keep their outputs NHWC too
     if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
@@ -204,30 +221,45 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
         cbs.append(TensorBoardCallback(str(path/'tb'), trace_model=False))
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, wd=cfg.wd,
                     metrics=[accuracy, top5_accuracy], splitter=face_splitter, path=path, model_dir='.', cbs=cbs)
-    if dls.device.type == 'cuda': learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
+    if dls.device.type == 'cuda': learn.to_bf16() if cfg.bf16 else learn.to_fp16()
+    elif cfg.bf16: learn.add_cb(CpuBF16())
     learn.cfg = cfg
     return learn
 
 # %% ../nbs/04_classification.ipynb #f935e56c
-SCHEDULES = {} # name: fit(learn, epochs, lr, start_epoch), filled by `register_schedule` below
+SCHEDULES = {} # name: fit(learn, epochs, lr, start_epoch, cbs), filled by `register_schedule` below
 
 def _lr(learn:Learner, cfg:TrainCfg):
     lr = cfg.lr or learn.lr_find(show_plot=False).valley
     return slice(lr*cfg.backbone_lr_mult, lr) if cfg.backbone_lr_mult != 1 else lr
 
-def fit_face(learn:Learner, resume:bool=False) -> Learner:
-    "Train `learn` for `learn.cfg.epochs`, resuming from `last.pth` when `resume`"
-    cfg, start = learn.cfg, 0
+def _write_cfg(learn:Learner):
+    with atomic_path(learn.path/'cfg.json') as tmp: tmp.write_text(json.dumps(asdict(learn.cfg), default=str))
+
+def fit_face(learn:Learner, resume:bool=False,
+             guess:int|None=None, # with a budget (`epochs` 0): the first estimate of the epochs (None: `epochs_for_budget` times a few steps)
+            ) -> Learner:
+    "Train `learn` for `learn.cfg.epochs`, or for `learn.cfg.minutes` of wall clock when `epochs` is 0; resume from `last.pth` when `resume`"
+    cfg, start, budget = learn.cfg, 0, None
     if cfg.lr_schedule not in SCHEDULES: raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
     if resume and (learn.path/'last.pth').exists():
         learn.create_opt()
         load_model(learn.path/'last.pth', learn.model, learn.opt, device=learn.dls.device)
-        start = json.loads((learn.path/'last_epoch.json').read_text())['next_epoch']
+        last = json.loads((learn.path/'last_epoch.json').read_text())
+        start = last['next_epoch']  # a budgeted run resumes with the length its budget had fixed, as a plain run
+        learn.cfg = cfg = replace(cfg, epochs=last.get('epochs', cfg.epochs), minutes=None)
     elif (learn.path/'history.csv').exists(): (learn.path/'history.csv').unlink()
     learn.resume_from = start
-    with atomic_path(learn.path/'cfg.json') as tmp: tmp.write_text(json.dumps(asdict(cfg), default=str))  # the config this fit runs
-    if start >= cfg.epochs: return learn
-    SCHEDULES[cfg.lr_schedule](learn, cfg.epochs, _lr(learn, cfg), start)
+    epochs, cbs = cfg.epochs, []
+    if not cfg.epochs:
+        if not cfg.minutes: raise ValueError("TrainCfg: epochs=0 trains for `minutes` of wall clock; set one of them")
+        budget = WallClockBudget(cfg.minutes, guess or epochs_for_budget(learn, cfg.minutes))
+        epochs, cbs = budget.cap, [budget]
+        learn.cfg = replace(cfg, epochs=budget.epochs)
+    _write_cfg(learn)  # the config this fit runs
+    if start >= epochs: return learn
+    SCHEDULES[cfg.lr_schedule](learn, epochs, _lr(learn, cfg), start, cbs)
+    if budget: learn.cfg = replace(learn.cfg, epochs=budget.epochs); _write_cfg(learn)  # the epochs the budget held
     return learn
 
 # %% ../nbs/04_classification.ipynb #d51b7ecc
@@ -269,18 +301,18 @@ class MHLR(Callback):
             self.scale *= self.gamma; self._until = self._i + self.wait; self.changes.append((self._i, self.scale))
 
 def register_schedule(name:str):
-    "Decorator: register `fit(learn, epochs, lr, start_epoch)` as the schedule `name`"
+    "Decorator: register `fit(learn, epochs, lr, start_epoch, cbs)` as the schedule `name`"
     def deco(fit): SCHEDULES[name] = fit; return fit
     return deco
 
 @register_schedule('one_cycle')
-def _one_cycle(learn, epochs, lr, start): learn.fit_one_cycle(epochs, lr, start_epoch=start)
+def _one_cycle(learn, epochs, lr, start, cbs=()): learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=list(cbs))
 @register_schedule('sgdr')
-def _sgdr(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=SGDR(), start_epoch=start)
+def _sgdr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[SGDR(), *cbs], start_epoch=start)
 @register_schedule('plateau')
-def _plateau(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=ReduceLROnPlateau(monitor='valid_loss', patience=1), start_epoch=start)
+def _plateau(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[ReduceLROnPlateau(monitor='valid_loss', patience=1), *cbs], start_epoch=start)
 @register_schedule('mhlr')
-def _mhlr(learn, epochs, lr, start): learn.fit(epochs, lr, cbs=MHLR(), start_epoch=start)
+def _mhlr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[MHLR(), *cbs], start_epoch=start)
 
 # %% ../nbs/04_classification.ipynb #13f466ed
 def train_folder(data:str, # identity-per-folder root of aligned faces
@@ -307,7 +339,7 @@ def pipeline_overhead(learn:Learner, n_batches:int=8, reps:int=2) -> dict:
     model = learn.model.to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     def step(xb, yb):
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'): loss = learn.loss_func(model(xb), yb)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(getattr(learn, 'cfg', None) and learn.cfg.bf16)): loss = learn.loss_func(model(xb), yb)
         loss.backward(); opt.step(); opt.zero_grad()
     it = iter(dl); warm = next(it)
     for _ in range(2): step(*warm)  # first steps allocate memory and pick kernels: not steady state
@@ -332,6 +364,24 @@ def epochs_for_budget(learn:Learner, minutes:float, n_batches:int=8) -> int:
     learn.model.load_state_dict(state)
     n = len(learn.dls.train)*learn.dls.train.bs
     return max(1, int(minutes*60*img_s/n/1.08))  # 8%: validation and checkpoints each epoch
+
+# %% ../nbs/04_classification.ipynb #a3233abc
+class WallClockBudget(Callback):
+    "End a fit after `minutes` of wall clock, validation included: after each epoch, re-fit the number of epochs to the time left and rescale `pct_train`"
+    order = 64  # after the trackers and the CSV log have seen the epoch, before `ResumeCheckpoint` records the fit's length
+    def __init__(self, minutes:float, guess:int): # guess: the epochs expected at first
+        self.seconds, self.epochs = 60*minutes, max(1, guess)
+        self.cap = 2*self.epochs + 2  # the fit's epoch range is fixed when it starts: an upper bound
+    def before_fit(self): self.t0, self.done = time.perf_counter(), 0
+    def before_epoch(self):
+        if self.epoch >= self.epochs: raise CancelFitException()  # the budget is spent
+        if self.epoch == 0: self.learn.n_epoch = self.epochs  # the schedule's progress follows the guess until measured
+    def after_epoch(self):
+        self.done = self.epoch + 1
+        spent = time.perf_counter() - self.t0
+        n = self.done + round((self.seconds - spent)/(spent/self.done))  # the nearest whole number of epochs to the budget
+        self.epochs = min(max(n, self.done), self.cap)
+        self.learn.n_epoch, self.learn.pct_train = self.epochs, self.done/self.epochs
 
 # %% ../nbs/04_classification.ipynb #1d76ab0b
 class FaceInterpretation:
