@@ -205,6 +205,14 @@ def load_face_model(path:Path, device=None) -> tuple:
     return model.to(device or default_device()).eval(), {**ck['config'], **ck.get('extra', {})}
 
 # %% ../nbs/03_models.ipynb #27cad07a
+def _train_ms(m:nn.Module, x:torch.Tensor, y:torch.Tensor, reps:int, bf16:bool=False) -> float:
+    "ms per image of one SGD training step of `m` on `(x, y)` (cross-entropy, CPU bf16 autocast when `bf16`)"
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    def step():
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): loss = F.cross_entropy(m(x), y)
+        loss.backward(); opt.step(); opt.zero_grad()
+    m.train(); return time_per_image(step, len(x), reps)
+
 def benchmark_backbones(archs:list, sizes:list=(112,), bs:int=32, emb_dim:int=512, reps:int=2) -> pd.DataFrame:
     "Training-step and inference ms per face for each backbone in `archs` at each input size in `sizes`"
     rows = []
@@ -212,10 +220,7 @@ def benchmark_backbones(archs:list, sizes:list=(112,), bs:int=32, emb_dim:int=51
         for s in sizes:
             m = create_face_model(arch=a, n_classes=100, emb_dim=emb_dim, size=s)
             x, y = torch.randn(bs, 3, s, s), torch.randint(0, 100, (bs,))
-            opt = torch.optim.SGD(m.parameters(), lr=0.01)
-            def step():
-                loss = F.cross_entropy(m(x), y); loss.backward(); opt.step(); opt.zero_grad()
-            m.train(); train = time_per_image(step, bs, reps)
+            train = _train_ms(m, x, y, reps)
             m.eval()
             with torch.inference_mode(): infer = time_per_image(lambda: m.embed(x), bs, reps)
             rows.append(dict(arch=a, size=s, params_M=sum(p.numel() for p in m.parameters())/1e6,
@@ -233,13 +238,8 @@ def benchmark_precision(archs:list, size:int|None=None, bs:int=64, reps:int=2) -
         x, y, row = torch.randn(bs, 3, s, s), torch.randint(0, 100, (bs,)), dict(arch=a, size=s)
         for name, (cl, bf) in PRECISIONS.items():
             torch.manual_seed(0)
-            m = create_face_model(arch=a, n_classes=100, size=s).train()
-            if cl: m = m.to(memory_format=torch.channels_last)
-            opt = torch.optim.SGD(m.parameters(), lr=0.01)
-            def step():
-                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf): loss = F.cross_entropy(m(x), y)
-                loss.backward(); opt.step(); opt.zero_grad()
-            row[name] = 1000/time_per_image(step, bs, reps)
+            m = create_face_model(arch=a, n_classes=100, size=s)
+            row[name] = 1000/_train_ms(m.to(memory_format=torch.channels_last) if cl else m, x, y, reps, bf)
         best = max(PRECISIONS, key=row.get)
         rows.append({**row, 'best': best, 'speedup': row[best]/row['fp32']})
     return pd.DataFrame(rows).round(2)

@@ -372,18 +372,17 @@ class WallClockBudget(Callback):
     def __init__(self, minutes:float, guess:int): # guess: the epochs expected at first
         self.seconds, self.epochs = 60*minutes, max(1, guess)
         self.cap = 2*self.epochs + 2  # the fit's epoch range is fixed when it starts: an upper bound
-    def before_fit(self): self.t0, self.done = time.perf_counter(), 0
+    def before_fit(self): self.t0 = time.perf_counter()
     def _show(self):  # the progress bar counts the epochs the budget holds, not the upper bound
         if (mbar := getattr(getattr(self.learn, 'progress', None), 'mbar', None)) is not None: mbar.total = mbar.main_bar.total = self.epochs
     def before_epoch(self):
         if self.epoch >= self.epochs: raise CancelFitException()  # the budget is spent
         if self.epoch == 0: self.learn.n_epoch = self.epochs; self._show()  # the schedule's progress follows the guess until measured
     def after_epoch(self):
-        self.done = self.epoch + 1
-        spent = time.perf_counter() - self.t0
-        n = self.done + round((self.seconds - spent)/(spent/self.done))  # the nearest whole number of epochs to the budget
-        self.epochs = min(max(n, self.done), self.cap)
-        self.learn.n_epoch, self.learn.pct_train = self.epochs, self.done/self.epochs
+        done, spent = self.epoch + 1, time.perf_counter() - self.t0
+        n = done + round((self.seconds - spent)/(spent/done))  # the nearest whole number of epochs to the budget
+        self.epochs = min(max(n, done), self.cap)
+        self.learn.n_epoch, self.learn.pct_train = self.epochs, done/self.epochs
         self._show()
 
 # %% ../nbs/04_classification.ipynb #1d76ab0b
