@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 FACELAB_MIRROR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
 export FACELAB_MIRROR
 
-.PHONY: demo test test-slow bench env export clean browser
+.PHONY: demo test test-slow bench env export clean browser notebooks docs
 env: $(VENV)/.installed
 
 # Chapter 08 drives the exported page in headless Chromium. Installed from Debian when missing and possible (root,
@@ -49,6 +49,21 @@ test: $(VENV)/.installed browser
 
 test-slow: $(VENV)/.installed browser
 	$(BIN)/nbdev-test --timing --n-workers 1 --flags slow
+
+# Every chapter run at full size (IN_TEST unset; `slow` cells skipped, as in `make test`), its outputs stored in the
+# notebook so that the figures and tables show on GitHub and in the docs; chapters 07 and 08 use the main job's model.
+# NB="0[45]_" runs only the notebooks whose names match.
+NB ?= .
+notebooks: $(VENV)/.installed runs/lfw/model.pth
+	FACELAB_MODEL=$(abspath runs/lfw/model.pth) $(BIN)/python tools/notebooks.py "$(NB)"
+	$(BIN)/nbdev-clean
+
+runs/lfw/model.pth: | $(VENV)/.installed
+	$(BIN)/facelab lfw $(DEMO_ARGS)
+
+# The course as a static site in _docs/ (nbconvert, from the stored outputs; the published site is quarto's: deploy.yaml)
+docs: $(VENV)/.installed
+	$(BIN)/python tools/docs.py _docs
 
 export: $(VENV)/.installed
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python tools/readme.py

@@ -19,9 +19,9 @@ from .data import load_image, BadImageError, scan_faces, check_faces, get_datase
 # %% auto #0
 __all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MULTI_POLICIES', 'NO_FACE_POLICIES', 'REPORT_COLS',
            'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces',
-           'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'choose_face', 'center_landmarks',
-           'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter', 'align_lfw',
-           'aligned_dataset', 'lfw_people']
+           'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'alignment_geometry', 'show_alignment',
+           'choose_face', 'center_landmarks', 'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error',
+           'face_counter', 'align_lfw', 'aligned_dataset', 'lfw_people']
 
 # %% ../nbs/01_faces.ipynb #eded1157
 FACE_SIZE = 112
@@ -141,6 +141,32 @@ def show_faces(img:np.ndarray, faces:Faces, ax=None, title:str=''):
         ax.scatter(l[:, 0], l[:, 1], s=12, c=['r', 'r', 'y', 'c', 'c'])
         ax.text(b[0], b[1]-3, f'{s:.3f}', color='lime', fontsize=7)
     return ax
+
+# %% ../nbs/01_faces.ipynb #b07f654f
+def alignment_geometry(landmarks:np.ndarray, size:int|tuple=FACE_SIZE) -> dict:
+    "The similarity transform onto the template for 5 `landmarks`: matrix, rotation (degrees), scale, and residual (px)"
+    M = similarity_matrix(landmarks, face_template(size))
+    res = np.linalg.norm(transform_points(M, landmarks) - face_template(size), axis=1)
+    return dict(M=M, angle=float(np.degrees(np.arctan2(M[1, 0], M[0, 0]))), scale=float(np.hypot(M[0, 0], M[1, 0])),
+                residual=float(res.mean()))
+
+def show_alignment(img:np.ndarray, landmarks:np.ndarray, size:int=FACE_SIZE):
+    "Photo with landmarks and crop window, the template, and the aligned face with both point sets"
+    g = alignment_geometry(landmarks, size)
+    Minv = cv2.invertAffineTransform(g['M'])
+    box = transform_points(Minv, np.array([[0, 0], [size, 0], [size, size], [0, size], [0, 0]], np.float32))
+    tpl, cols = face_template(size), ['r', 'r', 'y', 'c', 'c']
+    fig, axs = plt.subplots(1, 3, figsize=(9, 3.2))
+    axs[0].imshow(img); axs[0].plot(box[:, 0], box[:, 1], 'lime', lw=1.5); axs[0].scatter(*np.asarray(landmarks).T, c=cols, s=14)
+    axs[0].set_title(f"photo: rotate {g['angle']:.1f}°, scale {g['scale']:.2f}", fontsize=8)
+    axs[1].imshow(np.full((size, size, 3), 235, np.uint8)); axs[1].scatter(*tpl.T, c=cols, s=30)
+    for (x, y), n in zip(tpl, ['left eye', 'right eye', 'nose', 'mouth L', 'mouth R']): axs[1].text(x, y-4, n, fontsize=6, ha='center')
+    axs[1].set_title(f'template ({size}x{size})', fontsize=8)
+    axs[2].imshow(align_face(img, landmarks, size)); axs[2].scatter(*tpl.T, c=cols, s=30)
+    axs[2].scatter(*transform_points(g['M'], landmarks).T, c='k', marker='x', s=25)
+    axs[2].set_title(f"aligned: residual {g['residual']:.1f} px", fontsize=8)
+    for ax in axs: ax.axis('off')
+    return fig, g
 
 # %% ../nbs/01_faces.ipynb #ea99b993
 MULTI_POLICIES, NO_FACE_POLICIES = ('largest', 'central', 'skip'), ('skip', 'center')

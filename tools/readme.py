@@ -3,13 +3,15 @@ import json
 from pathlib import Path
 
 def nb_to_markdown(nb_path):
-    "Markdown cells as they are, code cells as python blocks (hidden ones skipped); the `>` line becomes a quote"
+    "Markdown cells as they are, code cells as python blocks with what they printed (hidden ones skipped); the `>` line becomes a quote"
     out = []
     for c in json.loads(Path(nb_path).read_text())['cells']:
         src = ''.join(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
         src = src.replace('](images/', '](nbs/images/') # pictures sit beside the notebooks; the README is one folder up
         out.append(src if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
+        printed = ''.join(''.join(o['text']) for o in c.get('outputs', []) if o.get('output_type') == 'stream' and o.get('name') == 'stdout').strip()
+        if printed: out.append(f"```\n{printed}\n```")  # what the cell printed when `make notebooks` ran it
     return '\n\n'.join(out) + '\n'
 
 if __name__ == '__main__':
