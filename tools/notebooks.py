@@ -50,8 +50,8 @@ def _plain(o) -> dict|None:
         return o if o['text'].strip() else None
     data = o.get('data', {})
     if 'application/vnd.jupyter.widget-view+json' in data: return None
-    if 'text/plain' in data:
-        tp = data['text/plain']; data['text/plain'] = _text(''.join(tp) if isinstance(tp, list) else tp)
+    for kind in ('text/plain', 'text/html', 'text/markdown'):
+        if kind in data: data[kind] = _text(''.join(data[kind]) if isinstance(data[kind], list) else data[kind])
     png = data.get('image/png')
     if png: data['image/png'] = small_png(''.join(png) if isinstance(png, list) else png)
     return o
