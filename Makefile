@@ -59,7 +59,7 @@ notebooks: $(VENV)/.installed runs/lfw/model.pth
 	$(BIN)/nbdev-clean
 
 runs/lfw/model.pth: | $(VENV)/.installed
-	$(BIN)/facelab lfw $(DEMO_ARGS)
+	$(MAKE) demo
 
 # The course as a static site in _docs/ (nbconvert, from the stored outputs; the published site is quarto's: deploy.yaml)
 docs: $(VENV)/.installed

@@ -7,35 +7,27 @@ builds the published site in `.github/workflows/deploy.yaml`).
 import re, shutil, sys
 from pathlib import Path
 import nbformat
+from fastcore.nbio import read_nb, nb2str
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
 
-def _directives(src:str) -> dict:
-    "nbdev's `#| name: value` lines at the top of a code cell"
-    d = {}
-    for l in src.splitlines():
-        if not l.startswith('#|'): break
-        k, _, v = l[2:].strip().partition(':')
-        d[k.strip()] = v.strip()
-    return d
-
 def _reader_cells(nb):
-    "The cells a reader sees, as nbdev's docs show them: `#| hide` cells left out, directives removed, `echo: false` inputs hidden"
+    "The cells a reader sees, as nbdev's docs show them (directives read by fastcore, as nbdev reads them): `#| hide` cells left out, directives removed, `echo: false` inputs hidden"
     cells = []
     for c in nb.cells:
         if c.cell_type == 'markdown':
-            c.source = re.sub(r'\]\((?!https?:)([^)#]+)\.ipynb', r'](\1.html', c.source)  # links between chapters
+            c.set_source(re.sub(r'\]\((?!https?:)([^)#]+)\.ipynb', r'](\1.html', c.source))  # links between chapters
         if c.cell_type != 'code': cells.append(c); continue
-        d = _directives(c.source)
+        d = c.directives
         if 'hide' in d or 'default_exp' in d or d.get('include') == 'false': continue
-        c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
-        if d.get('echo') == 'false': c.metadata.setdefault('tags', []).append('remove_input')
-        if c.source or c.outputs: cells.append(c)
+        c.remove_directives()
+        if d.get('echo') == 'false': c.setdefault('metadata', {}).setdefault('tags', []).append('remove_input')
+        if c.source.strip() or c.get('outputs'): cells.append(c)
     nb.cells = cells
-    return nb
+    return nbformat.reads(nb2str(nb), as_version=4)
 
 def title_of(nb) -> str:
     "The notebook's `# title`"
@@ -52,7 +44,7 @@ def build_site(out:Path=ROOT/'_docs', nbs:Path=NBS) -> dict:
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     ex.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'}), enabled=True)
-    nbs_read = {p: nbformat.read(p, as_version=4) for p in chapters(nbs)}
+    nbs_read = {p: read_nb(p) for p in chapters(nbs)}
     titles = {p.with_suffix('.html').name: title_of(nb) for p, nb in nbs_read.items()}
     nav = '<nav style="padding:.6em 1em;border-bottom:1px solid #ddd;font:14px sans-serif">' + ' · '.join(
         f'<a href="{page}">{(page[:2] + " ") if page[0].isdigit() else ""}{t or page}</a>' for page, t in titles.items()) + '</nav>'
