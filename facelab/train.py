@@ -56,6 +56,7 @@ class TrainCfg:
     clip: float|None = 5.0 # gradient norm clipping
     aug: str = 'mild' # augmentation level (none, mild, medium, strong) or a strength in [0, 1]
     aug_schedule: dict|None = None # {first_epoch: level}, e.g. {0: 'mild', 10: 'strong'}
+    batch_aug: bool = False # augment whole batches where the batch is (chapter 02's `batch_augment`) for the levels it does; items otherwise
     patience: int|None = None # early stopping after this many epochs without improvement
     lr_schedule: str = 'one_cycle' # learning-rate schedule, a name in `SCHEDULES`: one_cycle, sgdr, plateau, mhlr
     channels_last: bool|None = None # NHWC memory format (None: the backbone's measured choice, `BackboneInfo.channels_last`; mnv4s: on, 1.34x the images/s)
@@ -81,7 +82,9 @@ def cached_face_tensors(paths:list, size:int, cache:bool=True, progress:bool=Tru
     return x
 
 def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_closed`)
-             size:int=112, bs:int=64, aug='mild', workers:int|None=None, cache:bool=True, device=None) -> DataLoaders:
+             size:int=112, bs:int=64, aug='mild', workers:int|None=None, cache:bool=True, device=None,
+             batch_aug:bool=False, # augment whole batches on the device (`FaceAugment(batched=True)`) where the level allows
+            ) -> DataLoaders:
     "fastai `DataLoaders` of augmented uint8-cached faces; `dls.vocab` lists the classes, `dls.aug` the augmenter"
     trn, val = df[~df.is_valid], df[df.is_valid]
     vocab = sorted(trn.identity.unique())
@@ -89,19 +92,20 @@ def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_close
     if (~known).any(): warnings.warn(f"face_dls: dropped {(~known).sum()} validation images of identities absent from training")
     val = val[known]
     idx = {c: i for i,c in enumerate(vocab)}
-    aug = aug if isinstance(aug, FaceAugment) else FaceAugment(aug, size)
+    aug = aug if isinstance(aug, FaceAugment) else FaceAugment(aug, size, batched=batch_aug)
     x = cached_face_tensors(trn.path.tolist() + val.path.tolist(), size, cache)
     tds = FaceTensorDataset(x[:len(trn)], trn.identity.map(idx).values, aug)
     vds = FaceTensorDataset(x[len(trn):], val.identity.map(idx).values, face_tfms('none', size))
     device = torch.device(device or default_device())
+    # `after_batch` as a partial, not a bound method: fastai's `DataLoader.new` (used by `get_preds`) drops bound methods
     kw = dict(num_workers=loader_workers(device) if workers is None else workers, pin_memory=device.type == 'cuda', device=device)
-    dls = DataLoaders(FastDL(tds, bs=bs, shuffle=True, drop_last=len(tds) > bs, **kw), FastDL(vds, bs=bs*2, **kw), device=device)
+    dls = DataLoaders(FastDL(tds, bs=bs, shuffle=True, drop_last=len(tds) > bs, after_batch=partial(FaceAugment.batch, aug), **kw), FastDL(vds, bs=bs*2, **kw), device=device)
     dls.vocab, dls.aug, dls.size = vocab, aug, size
     return dls
 
 def cfg_dls(df:pd.DataFrame, cfg) -> DataLoaders:
     "`face_dls` of `df` as the `TrainCfg` `cfg` says (input size, batch size, augmentation, workers)"
-    return face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers)
+    return face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers, batch_aug=cfg.batch_aug)
 
 # %% ../nbs/04_classification.ipynb #b5ebacc7
 def top5_accuracy(inp, targ): return top_k_accuracy(inp, targ, k=min(5, inp.shape[-1]))
@@ -310,7 +314,10 @@ def _one_cycle(learn, epochs, lr, start, cbs=()): learn.fit_one_cycle(epochs, lr
 @register_schedule('sgdr')
 def _sgdr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[SGDR(), *cbs], start_epoch=start)
 @register_schedule('plateau')
-def _plateau(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[ReduceLROnPlateau(monitor='valid_loss', patience=1), *cbs], start_epoch=start)
+def _plateau(learn, epochs, lr, start, cbs=()):
+    # on held-out accuracy when the learner measures it: a margin that ramps up raises the loss by design
+    monitor = 'accuracy' if 'accuracy' in [m.name for m in learn.metrics] else 'valid_loss'
+    learn.fit(epochs, lr, cbs=[ReduceLROnPlateau(monitor=monitor, patience=1), *cbs], start_epoch=start)
 @register_schedule('mhlr')
 def _mhlr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[MHLR(), *cbs], start_epoch=start)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os, math, time
 from dataclasses import dataclass, replace, fields
 import numpy as np, torch
+import torch.nn.functional as F
 import torchvision.transforms.v2 as T
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
@@ -19,7 +20,8 @@ from .faces import FACE_SIZE
 
 # %% auto #0
 __all__ = ['FACE_MEAN', 'FACE_STD', 'AUG_LEVELS', 'face_tensor', 'load_face_tensors', 'AugConfig', 'aug_config', 'face_tfms',
-           'denorm', 'show_augmentations', 'FaceAugment', 'FaceTensorDataset', 'ProgressiveAug', 'aug_explorer']
+           'denorm', 'show_augmentations', 'batchable', 'batch_augment', 'FaceAugment', 'FaceTensorDataset',
+           'ProgressiveAug', 'aug_explorer']
 
 # %% ../nbs/02_transforms.ipynb #dc07c787
 def face_tensor(path, size:int=FACE_SIZE) -> torch.Tensor:
@@ -113,18 +115,76 @@ def show_augmentations(img:torch.Tensor, # 3xHxW uint8 face
         if i < n: ax.imshow(denorm(tf(img)))
     return fig
 
+# %% ../nbs/02_transforms.ipynb #cfa70d66
+_GRAY = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
+
+def batchable(c:AugConfig) -> bool:
+    "Whether `batch_augment` does all of `c` (it has no pad-crop, perspective, hue or RandAugment)"
+    return not (c.pad_crop or c.perspective or c.hue or c.randaug)
+
+def _gray(x:torch.Tensor) -> torch.Tensor: return sum(w*x[:, i:i+1] for i, w in enumerate(_GRAY))
+
+def _warp(x:torch.Tensor, c:AugConfig, size:int) -> torch.Tensor:
+    "Each face's random crop box (area fraction in [crop_scale, 1], aspect 0.9-1.1), rotation and flip, in one `grid_sample`"
+    n, dev = len(x), x.device
+    u = lambda lo, hi: torch.empty(n, device=dev).uniform_(lo, hi)
+    area, ratio = u(c.crop_scale, 1), u(math.log(0.9), math.log(1.1)).exp() if c.crop_scale < 1 else torch.ones(n, device=dev)
+    w, h = (area*ratio).sqrt().clamp(max=1), (area/ratio).sqrt().clamp(max=1)  # half-widths in grid units ([-1, 1] is the face)
+    cx, cy = u(-1, 1)*(1-w), u(-1, 1)*(1-h)
+    a = u(-c.rotate, c.rotate)*math.pi/180
+    f = torch.where(torch.rand(n, device=dev) < c.flip, -1.0, 1.0)
+    theta = torch.stack([torch.stack([w*f*a.cos(), -h*a.sin(), cx], 1), torch.stack([w*f*a.sin(), h*a.cos(), cy], 1)], 1)
+    grid = F.affine_grid(theta, (n, x.shape[1], size, size), align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+
+def _erase(x:torch.Tensor, p:float, scale=(0.02, 0.2), ratio=(0.3, 3.3)) -> torch.Tensor:
+    "torchvision's `RandomErasing` (value 0) for each face with probability `p`, as one mask"
+    n, _, H, W = x.shape; dev = x.device
+    s = torch.empty(n, device=dev).uniform_(*scale)*H*W
+    r = torch.empty(n, device=dev).uniform_(math.log(ratio[0]), math.log(ratio[1])).exp()
+    h, w = (s*r).sqrt().clamp(max=H), (s/r).sqrt().clamp(max=W)
+    top, left = torch.rand(n, device=dev)*(H-h), torch.rand(n, device=dev)*(W-w)
+    ys, xs = torch.arange(H, device=dev).view(1, H, 1), torch.arange(W, device=dev).view(1, 1, W)
+    v = lambda t: t.view(n, 1, 1)
+    m = (ys >= v(top)) & (ys < v(top+h)) & (xs >= v(left)) & (xs < v(left+w)) & (torch.rand(n, 1, 1, device=dev) < p)
+    return x.masked_fill(m.unsqueeze(1), 0.0)
+
+def batch_augment(xb:torch.Tensor, # Nx3xHxW uint8 faces, on any device
+                  aug:str|float|AugConfig='mild', size:int=FACE_SIZE, mean=FACE_MEAN, std=FACE_STD) -> torch.Tensor:
+    "`face_tfms(aug)` for a whole batch at once, random per face: warp (crop, rotation, flip), colour, grayscale, normalise, erase"
+    c = aug_config(aug)
+    if not batchable(c): raise ValueError(f"batch_augment does not do pad_crop, perspective, hue or randaug ({c}): use face_tfms item by item")
+    if xb.dtype != torch.uint8 or xb.ndim != 4: raise ValueError(f"batch_augment takes an Nx3xHxW uint8 batch, got {tuple(xb.shape)} {xb.dtype}")
+    n, dev = len(xb), xb.device
+    x = xb.float().div_(255)
+    if c.flip or c.crop_scale < 1 or c.rotate or xb.shape[-1] != size: x = _warp(x, c, size)
+    if c.jitter:  # ColorJitter(j, j, j): brightness, contrast (around the mean gray), saturation (around the gray face)
+        k = lambda: torch.empty(n, 1, 1, 1, device=dev).uniform_(1-c.jitter, 1+c.jitter)
+        x = (x*k()).clamp_(0, 1)
+        m = _gray(x).mean((1, 2, 3), keepdim=True); x = ((x-m)*k() + m).clamp_(0, 1)
+        g = _gray(x); x = ((x-g)*k() + g).clamp_(0, 1)
+    if c.gray: x = torch.where(torch.rand(n, 1, 1, 1, device=dev) < c.gray, _gray(x).expand_as(x), x)
+    x = (x - torch.tensor(mean, device=dev).view(1, 3, 1, 1))/torch.tensor(std, device=dev).view(1, 3, 1, 1)
+    return _erase(x, c.erase) if c.erase else x
+
 # %% ../nbs/02_transforms.ipynb #531dcfe3
 class FaceAugment:
-    "A `face_tfms` pipeline whose augmentation can be changed with `set`"
-    def __init__(self, aug:str|float|AugConfig='mild', size:int=FACE_SIZE, mean=FACE_MEAN, std=FACE_STD):
-        self.size, self.mean, self.std = size, mean, std
+    "A `face_tfms` pipeline whose augmentation can be changed with `set`; with `batched`, whole batches are augmented at once where `batch_augment` can"
+    def __init__(self, aug:str|float|AugConfig='mild', size:int=FACE_SIZE, mean=FACE_MEAN, std=FACE_STD,
+                 batched:bool=False): # items pass through as uint8 and `batch` (a DataLoader's `after_batch`) augments them
+        self.size, self.mean, self.std, self.batched = size, mean, std, batched
         self.set(aug)
     def set(self, aug:str|float|AugConfig):
         "Rebuild the pipeline for `aug`"
         self.aug, self.cfg = aug, aug_config(aug)
         self.tfm = face_tfms(self.cfg, self.size, self.mean, self.std)
-    def __call__(self, x:torch.Tensor) -> torch.Tensor: return self.tfm(x)
-    def __repr__(self): return f"FaceAugment({self.aug!r}, size={self.size})"
+        self.on_batch = self.batched and batchable(self.cfg)
+    def __call__(self, x:torch.Tensor) -> torch.Tensor: return x if self.on_batch else self.tfm(x)
+    def batch(self, b:tuple) -> tuple:
+        "fastai's `after_batch`: augment a batch of uint8 faces; a batch the items already augmented passes through"
+        xb, *rest = b
+        return (batch_augment(xb, self.cfg, self.size, self.mean, self.std), *rest) if xb.dtype == torch.uint8 else b
+    def __repr__(self): return f"FaceAugment({self.aug!r}, size={self.size}{', batched' if self.batched else ''})"
 
 class FaceTensorDataset(Dataset):
     "Items `(tfm(x[i]), y[i])` from a uint8 face tensor `x` and labels `y`"

@@ -28,7 +28,8 @@ __all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'DENSE_MAX_PER_PERSON', 'extract_embeddi
            'best_threshold', 'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification',
            'lfw_benchmark', 'dense_scores', 'dense_metrics', 'lfw_dense', 'Gallery', 'open_set_metrics',
            'choose_open_threshold', 'dir_at_far', 'write_verification_submission', 'threshold_explorer', 'LfwCfg',
-           'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark']
+           'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark',
+           'plot_seed_runs']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
 def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
@@ -378,10 +379,42 @@ def loss_benchmark(cfg:LfwCfg=LfwCfg(), # the main job each loss runs (same data
                    losses:str='ce,arcface,cosface,subcenter,pml_arcface', # comma-separated names in `LOSSES`
                    out:str='runs/bench', # each run goes to `out/<loss>` (with `seeds`: `out/<loss>-s<seed>`)
                    seeds:str='', # comma-separated seeds, each loss run once per seed ('': the config's seed, once)
+                   resume:bool=False, # keep the runs already finished in `out` with the same loss, seed, budget and data
                   ) -> pd.DataFrame:
-    "Run the main job once per loss and seed, one after another, and return the table of their results"
+    "Run the main job once per loss and seed (all losses of a seed, then the next seed), one after another; return the table of their results, also written to `out/bench.csv`"
     names = [l.strip() for l in losses.split(',') if l.strip()]
-    runs = [(l, int(s), Path(out)/f'{l}-s{int(s)}') for l in names for s in seeds.split(',') if s.strip()] if seeds else \
+    runs = [(l, int(s), Path(out)/f'{l}-s{int(s)}') for s in seeds.split(',') if s.strip() for l in names] if seeds else \
            [(l, cfg.train.seed, Path(out)/l) for l in names]
-    for l, s, d in runs: lfw_job(replace(cfg, out=str(d), train=replace(cfg.train, loss=l, seed=s)))
-    return benchmark_table([d for *_, d in runs])
+    for l, s, d in runs:
+        job = replace(cfg, out=str(d), train=replace(cfg.train, loss=l, seed=s))
+        if resume and _finished(d, job): print(f"{d}: finished before, kept"); continue
+        lfw_job(job)
+    bt = benchmark_table([d for *_, d in runs])
+    with atomic_path(Path(out)/'bench.csv') as tmp: bt.to_csv(tmp, index=False)
+    return bt
+
+def _finished(d:Path, job:LfwCfg) -> bool:
+    "Whether `d` holds a finished main job with `job`'s loss, seed, budget and data"
+    if not (d/'metrics.json').exists(): return False
+    m, t = json.loads((d/'metrics.json').read_text()), job.train
+    return (m['cfg']['loss'], m['cfg']['seed'], m['budget_minutes'], m['job']['extra'], m['job']['data']) == \
+           (t.loss, t.seed, None if t.epochs else t.minutes, job.extra, job.data)
+
+def plot_seed_runs(bt:pd.DataFrame, # `benchmark_table`'s rows (or `bench.csv` read back), several seeds per loss
+                   cols:tuple=('accuracy', 'AUC', 'dense TAR@FAR=1e-3'), # measures to draw, one panel each (those in `bt`)
+                  ):
+    "Each run as a dot per loss (accuracy with its own 5-fold std), the mean across seeds as a bar with ± one std across seeds"
+    cols = [c for c in cols if c in bt.columns]
+    fig, axs = plt.subplots(1, len(cols), figsize=(4.2*len(cols), 3.2), squeeze=False)
+    losses = list(dict.fromkeys(bt.loss))
+    for ax, c in zip(axs[0], cols):
+        for i, l in enumerate(losses):
+            r = bt[bt.loss == l]
+            x = i + np.linspace(-0.15, 0.15, len(r)) if len(r) > 1 else np.array([i])
+            ax.errorbar(x, r[c], yerr=r['std'] if c == 'accuracy' else None, fmt='o', ms=4, color='C0', capsize=2, lw=0.8)
+            mu, sd = r[c].mean(), r[c].std(ddof=1) if len(r) > 1 else 0.0
+            ax.add_patch(plt.Rectangle((i-0.3, mu-sd), 0.6, 2*sd, color='C1', alpha=0.25, lw=0))
+            ax.plot([i-0.3, i+0.3], [mu, mu], color='C1', lw=2)
+        ax.set_xticks(range(len(losses)), losses, rotation=20); ax.set_title(c); ax.grid(axis='y', alpha=0.3)
+    fig.suptitle(f"{len(bt)} runs: dots are runs, bars the mean ± std across seeds", fontsize=9); fig.tight_layout()
+    return fig
