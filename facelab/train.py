@@ -97,9 +97,10 @@ def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_close
     tds = FaceTensorDataset(x[:len(trn)], trn.identity.map(idx).values, aug)
     vds = FaceTensorDataset(x[len(trn):], val.identity.map(idx).values, face_tfms('none', size))
     device = torch.device(device or default_device())
-    # `after_batch` as a partial, not a bound method: fastai's `DataLoader.new` (used by `get_preds`) drops bound methods
+    # batched augmentation as fastai's `after_batch`, only when asked (nothing added to the default loader); a partial,
+    # not a bound method, because fastai's `DataLoader.new` (used by `get_preds`) drops bound methods
     kw = dict(num_workers=loader_workers(device) if workers is None else workers, pin_memory=device.type == 'cuda', device=device)
-    dls = DataLoaders(FastDL(tds, bs=bs, shuffle=True, drop_last=len(tds) > bs, after_batch=partial(FaceAugment.batch, aug), **kw), FastDL(vds, bs=bs*2, **kw), device=device)
+    dls = DataLoaders(FastDL(tds, bs=bs, shuffle=True, drop_last=len(tds) > bs, **({'after_batch': partial(FaceAugment.batch, aug)} if aug.batched else {}), **kw), FastDL(vds, bs=bs*2, **kw), device=device)
     dls.vocab, dls.aug, dls.size = vocab, aug, size
     return dls
 

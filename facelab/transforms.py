@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace, fields
 import numpy as np, torch
 import torch.nn.functional as F
 import torchvision.transforms.v2 as T
+import torchvision.transforms.v2.functional as TF
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 from fastai.callback.core import Callback
@@ -116,13 +117,9 @@ def show_augmentations(img:torch.Tensor, # 3xHxW uint8 face
     return fig
 
 # %% ../nbs/02_transforms.ipynb #cfa70d66
-_GRAY = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
-
 def batchable(c:AugConfig) -> bool:
     "Whether `batch_augment` does all of `c` (it has no pad-crop, perspective, hue or RandAugment)"
     return not (c.pad_crop or c.perspective or c.hue or c.randaug)
-
-def _gray(x:torch.Tensor) -> torch.Tensor: return sum(w*x[:, i:i+1] for i, w in enumerate(_GRAY))
 
 def _warp(x:torch.Tensor, c:AugConfig, size:int) -> torch.Tensor:
     "Each face's random crop box (area fraction in [crop_scale, 1], aspect 0.9-1.1), rotation and flip, in one `grid_sample`"
@@ -161,10 +158,10 @@ def batch_augment(xb:torch.Tensor, # Nx3xHxW uint8 faces, on any device
     if c.jitter:  # ColorJitter(j, j, j): brightness, contrast (around the mean gray), saturation (around the gray face)
         k = lambda: torch.empty(n, 1, 1, 1, device=dev).uniform_(1-c.jitter, 1+c.jitter)
         x = (x*k()).clamp_(0, 1)
-        m = _gray(x).mean((1, 2, 3), keepdim=True); x = ((x-m)*k() + m).clamp_(0, 1)
-        g = _gray(x); x = ((x-g)*k() + g).clamp_(0, 1)
-    if c.gray: x = torch.where(torch.rand(n, 1, 1, 1, device=dev) < c.gray, _gray(x).expand_as(x), x)
-    x = (x - torch.tensor(mean, device=dev).view(1, 3, 1, 1))/torch.tensor(std, device=dev).view(1, 3, 1, 1)
+        m = TF.rgb_to_grayscale(x).mean((1, 2, 3), keepdim=True); x = ((x-m)*k() + m).clamp_(0, 1)
+        g = TF.rgb_to_grayscale(x); x = ((x-g)*k() + g).clamp_(0, 1)
+    if c.gray: x = torch.where(torch.rand(n, 1, 1, 1, device=dev) < c.gray, TF.rgb_to_grayscale(x, 3), x)
+    x = TF.normalize(x, mean, std)
     return _erase(x, c.erase) if c.erase else x
 
 # %% ../nbs/02_transforms.ipynb #531dcfe3
