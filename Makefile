@@ -33,7 +33,7 @@ comma := ,
 DEMO_ARGS ?= $(if $(wildcard $(FACELAB_MIRROR)/celeba299_aligned112.tgz),--extra celeba299$(comma)glint24,)
 
 demo: $(VENV)/.installed
-	$(BIN)/facelab lfw $(DEMO_ARGS)
+	$(BIN)/facelab lfw --resume $(DEMO_ARGS)
 
 # The loss benchmark of chapter 06 (its recorded table: nbs/results/loss_bench_6min.csv, about 1 h 45 min on 2 cores):
 # each loss trains the same backbone for the same wall-clock budget, once per seed,

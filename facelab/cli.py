@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #46c7f8e6
 from __future__ import annotations
-import sys, json, argparse, inspect, typing
+import sys, json, pickle, argparse, inspect, typing
 from dataclasses import fields, is_dataclass, replace, asdict
 from fastcore.docments import docments
 import warnings # fastai's import scripts a layer with torch.jit, which torch 2.10+ calls deprecated; a command's users cannot act on it
@@ -15,7 +15,7 @@ from .data import data_summary
 from .faces import align_folder
 from .train import LOSSES, train_folder
 import facelab.losses # registers the margin losses
-from .verify import lfw_job, metrics_line, loss_benchmark
+from .verify import lfw_job, metrics_line, loss_benchmark, eval_model
 from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
                                bench_infer, bench_index, NoFaceError)
@@ -138,7 +138,8 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
     'align': (align_folder, _print_report, ()),
     'train': (train_folder, _print_json, ()),
     'lfw': (lfw_job, _print_job, ()),
-    'bench': (loss_benchmark, _print_bench, (('cfg', 'out'),)),
+    'bench': (loss_benchmark, _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
+    'eval': (eval_model, _print_bench, ()),
     'embed': (embed_photos, _print_embed, ()),
     'verify': (verify_photos, _print_verify, ()),
     'enroll': (enroll, _print_enroll, ()),
@@ -159,6 +160,7 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
 }
 
 EXAMPLES = { # shown under a verb's options
+    'eval': 'examples:\n  facelab eval runs/lfw/model.pth                     # LFW folds 6-10, aligned\n  facelab eval model.pth --sets lfw,cfp_fp.bin,agedb_30.bin   # insightface\'s evaluation files',
     'embed': 'examples:\n  facelab embed photo.jpg\n  facelab embed photos/ --out emb.npz --kind crop',
     'verify': 'examples:\n  facelab verify a.jpg b.jpg            # exit 0: same person, 1: different\n  facelab verify a.jpg b.jpg --model runs/lfw/model.onnx --threshold 0.3',
     'enroll': 'examples:\n  facelab enroll people/ --gallery gallery.pt      # people/<name>/<photo>\n  facelab enroll more_people/ --gallery gallery.pt # adds to it',
@@ -189,7 +191,7 @@ def main(argv:list|None=None) -> int:
     args = facelab_parser().parse_args(argv)
     try: return args._show(run_verb(args)) or 0
     except (NoFaceError, BadImageError) as e: err, code = e, 3
-    except (OSError, ValueError, KeyError, ImportError) as e: err, code = e, 4
+    except (OSError, ValueError, KeyError, ImportError, pickle.UnpicklingError) as e: err, code = e, 4  # a checkpoint that holds code, too
     print(f"facelab {args._verb}: error: {err}", file=sys.stderr)
     return code
 

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd, torch
 import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import atomic_path, get_data_path
+from .core import atomic_path, get_data_path, own_folder, new_folder, path_inside
 from .data import IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit
 from .faces import lfw_people
 from .transforms import face_tfms, face_tensor
@@ -100,7 +100,7 @@ def read_pairs(path:Path, # a pair list: `a b` or `a b same` per line (spaces, t
     base = [d for d in (path.parent, images) if d is not None]
     def find(name, k):
         for d in base:
-            for p in (Path(d)/name, Path(d)/Path(name).name):
+            for p in (path_inside(d, name, f"{path}: pair {k}"), Path(d)/Path(name).name):  # never a file outside the folder
                 if p.exists(): return str(p)
         raise FileNotFoundError(f"{path}: pair {k} names {name!r}, which is not under {' or '.join(map(str, base))}")
     df = pd.DataFrame(dict(a=[find(r[0], k) for k, r in enumerate(rows)], b=[find(r[1], k) for k, r in enumerate(rows)],
@@ -310,26 +310,24 @@ def make_replica(dest:str, # folder to write (reused when it already holds a rep
     rng = np.random.default_rng(seed)
     cls, ver, names = _split_people(faces, min_cls_images, ver_pct, rng)
     if not len(cls) or not len(ver): raise ValueError(f"{len(cls)} people for classification and {len(ver)} for verification: both are needed")
-    tmp = dest.with_name(dest.name + '.partial'); shutil.rmtree(tmp, ignore_errors=True)
-    bar = tqdm(total=len(faces), desc='writing the replica', disable=not progress)
-    def put(src, dst): _put(src, dst); bar.update()
-    truth = tmp/'replica_truth'; truth.mkdir(parents=True)
-    cf, vf = faces[faces.identity.isin(set(cls))], faces[faces.identity.isin(set(ver))]
-    if ed.verification == 'open_set':
-        _write_cls(tmp/ed.cls_slug, cf, names, dev_pct, test_pct, rng, put).to_csv(truth/'classification_test.csv', index=False)
-        _write_open_set(tmp/ed.ver_slug, vf, names, known_pct, max_queries, dev_share, rng, put).to_csv(truth/'verification_test.csv', index=False)
-    else:
-        root = tmp/ed.name
-        _write_cls(root/'cls_data', cf, names, dev_pct, 0.0, rng, put)  # this edition submits verification only
-        _write_pairs(root, vf, n_pairs, rng, put).to_csv(truth/'test_pairs.csv', index=False)
-    bar.close()
-    info = dict(replica=True, settings=settings, faces=len(faces), classification_people=len(cls), verification_people=len(ver),
-                sources=faces.get('source', pd.Series(['given']*len(faces))).value_counts().to_dict(), size=REPLICA_SIZE,
-                note='A local replica written by facelab from faces at hand: every number measured on it is a replica number, not the competition\'s.')
-    (tmp/'replica.json').write_text(json.dumps(info, indent=1, default=str))
-    pd.DataFrame(sorted((v, k) for k, v in names.items()), columns=['identity', 'name']).to_csv(truth/'names.csv', index=False)
-    if dest.exists(): dest.rmdir()
-    os.replace(tmp, dest)
+    with new_folder(dest, 'replica') as tmp:  # written beside, put in place whole
+        bar = tqdm(total=len(faces), desc='writing the replica', disable=not progress)
+        def put(src, dst): _put(src, dst); bar.update()
+        truth = tmp/'replica_truth'; truth.mkdir(parents=True)
+        cf, vf = faces[faces.identity.isin(set(cls))], faces[faces.identity.isin(set(ver))]
+        if ed.verification == 'open_set':
+            _write_cls(tmp/ed.cls_slug, cf, names, dev_pct, test_pct, rng, put).to_csv(truth/'classification_test.csv', index=False)
+            _write_open_set(tmp/ed.ver_slug, vf, names, known_pct, max_queries, dev_share, rng, put).to_csv(truth/'verification_test.csv', index=False)
+        else:
+            root = tmp/ed.name
+            _write_cls(root/'cls_data', cf, names, dev_pct, 0.0, rng, put)  # this edition submits verification only
+            _write_pairs(root, vf, n_pairs, rng, put).to_csv(truth/'test_pairs.csv', index=False)
+        bar.close()
+        info = dict(replica=True, settings=settings, faces=len(faces), classification_people=len(cls), verification_people=len(ver),
+                    sources=faces.get('source', pd.Series(['given']*len(faces))).value_counts().to_dict(), size=REPLICA_SIZE,
+                    note='A local replica written by facelab from faces at hand: every number measured on it is a replica number, not the competition\'s.')
+        (tmp/'replica.json').write_text(json.dumps(info, indent=1, default=str))
+        pd.DataFrame(sorted((v, k) for k, v in names.items()), columns=['identity', 'name']).to_csv(truth/'names.csv', index=False)
     return dest
 
 # %% ../nbs/09_competition.ipynb #9614ddd6
@@ -454,16 +452,17 @@ class CompCfg:
     tta: bool = True # average each face with its mirror image, for class scores and embeddings
     far: float|None = None # open set: the threshold whose false-accept rate on unknown_dev is this (None: best accuracy there)
     resume: bool = False # go on from the stages' last checkpoints after a stop
+    overwrite: bool = False # start again in an `out` that holds a run, replacing its files
 
 def _init_from(model:FaceModel, cls:FaceModel):
     "Start `model` (a cosine head) from the classifier `cls`: its embedder, and its class weights as class centres"
     model.embedder.load_state_dict(cls.embedder.state_dict())
     with torch.no_grad(): model.head.weight.copy_(cls.head.weight.repeat_interleave(model.head.k, 0))
 
-def _fit_best(learn, resume:bool):
+def _fit_best(learn, resume:bool, overwrite:bool=False):
     "Fit (or go on after a stop), then keep the epoch with the best validation accuracy, as a fresh fit does"
-    fit_face(learn, resume=resume)
-    if (learn.path/'best.pth').exists(): learn.load('best', with_opt=False)
+    fit_face(learn, resume=resume, overwrite=overwrite)
+    if (learn.path/'best.pth').exists(): learn.load('best', with_opt=False, weights_only=True)
     return learn
 
 def train_stages(df:pd.DataFrame, # train and dev faces: `path`, `identity`, `is_valid`
@@ -472,13 +471,13 @@ def train_stages(df:pd.DataFrame, # train and dev faces: `path`, `identity`, `is
     out = Path(cfg.out); times = {}
     dls = cfg_dls(df, cfg.cls)
     t0 = time.perf_counter()
-    learn = _fit_best(face_learner(dls, cfg.cls, out/'classifier'), cfg.resume)
+    learn = _fit_best(face_learner(dls, cfg.cls, out/'classifier'), cfg.resume, cfg.overwrite)
     times['classifier'] = (time.perf_counter() - t0)/60
     model, hist = learn.model, {'classifier': learn.validate()[1:]}
     if cfg.arc.epochs:
         t0 = time.perf_counter()
         arc = face_learner(dls, replace(cfg.arc, model=replace(cfg.cls.model, head=None)), out/'arcface')
-        _init_from(arc.model, learn.model); _fit_best(arc, cfg.resume)
+        _init_from(arc.model, learn.model); _fit_best(arc, cfg.resume, cfg.overwrite)
         times['arcface'] = (time.perf_counter() - t0)/60
         model, hist['arcface'] = arc.model, arc.validate()[1:]
     return model, dict(classes=list(dls.vocab), minutes=times, valid_accuracy={k: float(v[0]) for k, v in hist.items()})
@@ -556,7 +555,7 @@ def results_table(m:dict) -> pd.DataFrame:
 
 def competition_job(cfg:CompCfg=CompCfg()) -> dict:
     "Read the competition (or write a replica), check the rules, train both stages, write and check both submissions"
-    t0 = time.perf_counter(); out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter(); out = own_folder(cfg.out, 'compete', legacy=('classifier/last_epoch.json',))
     root = make_replica(get_data_path('replica', cfg.edition), edition=cfg.edition) if cfg.data == 'replica' else Path(cfg.data)
     data = read_competition(root, cfg.edition)
     if data.train is None: raise FileNotFoundError(f"{root}: no training faces (train/ and dev/) for edition {cfg.edition}")

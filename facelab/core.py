@@ -6,14 +6,16 @@ Docs: https://facelab-course.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #b242d054
 from __future__ import annotations
-import os, math, time, tempfile
-from pathlib import Path
+import os, math, time, tempfile, json, hashlib, struct, datetime, shutil
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from contextlib import contextmanager
 import torch
 
 # %% auto #0
-__all__ = ['facelab_home', 'get_data_path', 'atomic_path', 'atomic_save', 'default_device', 'loader_workers', 'time_per_image',
-           'in_kernel', 'hosted', 'run_size']
+__all__ = ['MARKER', 'SECTIONS_MAGIC', 'MAX_HEADER', 'facelab_home', 'get_data_path', 'fsync_file', 'atomic_path', 'atomic_save',
+           'FolderNotOursError', 'folder_maker', 'own_folder', 'new_folder', 'UnsafePathError', 'path_inside',
+           'safe_name', 'BadFileError', 'write_sections', 'read_sections', 'load_weights', 'load_onnx',
+           'default_device', 'loader_workers', 'time_per_image', 'in_kernel', 'hosted', 'run_size']
 
 # %% ../nbs/00_core.ipynb #908a3220
 def facelab_home() -> Path:
@@ -27,14 +29,27 @@ def get_data_path(*parts) -> Path:
     return p.joinpath(*parts)
 
 # %% ../nbs/00_core.ipynb #5bd4456c
+def _fsync_dir(d:Path):
+    "Flush folder `d`'s entries to disk (a no-op where a folder cannot be opened, as on Windows)"
+    try: fd = os.open(d, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def fsync_file(path:Path):
+    "Flush the bytes of the file at `path` to disk"
+    with open(path, 'r+b') as f: os.fsync(f.fileno())  # write access: Windows' fsync needs it
+
 @contextmanager
 def atomic_path(dest:Path):
-    "A temporary path beside `dest`, renamed to `dest` if the block succeeds and removed if it fails"
+    "A temporary path beside `dest`, flushed to disk and renamed to `dest` if the block succeeds, removed if it fails"
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name+'.', suffix='.part'); os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, dest)
+        fsync_file(tmp)  # the bytes reach the disk before the name points at them
+        os.replace(tmp, dest); _fsync_dir(dest.parent)  # and the new name too
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
@@ -42,6 +57,159 @@ def atomic_save(obj, path:Path) -> Path:
     "`torch.save` `obj` to a temporary file beside `path`, then rename it to `path`"
     with atomic_path(path) as tmp: torch.save(obj, tmp)
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #2b0ce1ad
+MARKER = '.facelab' # the file that says facelab made a folder, and for what
+
+class FolderNotOursError(FileExistsError): "A non-empty folder that facelab did not make (or made for another job)"
+
+def folder_maker(path:Path) -> str|None:
+    "What made the folder `path` (its marker's `made_by`), or None when it has no facelab marker"
+    m = Path(path)/MARKER
+    try: return json.loads(m.read_text()).get('made_by')
+    except (OSError, ValueError, AttributeError): return None
+
+def own_folder(path:Path, # the folder to write into
+               what:str, # the job writing it, e.g. 'export-web', 'train'
+               legacy:tuple=(), # file names that mark a folder made by facelab before markers existed
+              ) -> Path:
+    "Create and mark `path` for `what`; keep it when `what` made it; refuse a non-empty folder facelab did not make"
+    path = Path(path)
+    if path.exists() and not path.is_dir(): raise NotADirectoryError(f"{path}: is a file, not a folder")
+    made = folder_maker(path)
+    if made is None and path.is_dir() and any(path.iterdir()) and not any((path/f).exists() for f in legacy):
+        raise FolderNotOursError(f"{path}: holds files that facelab did not write (no {MARKER} marker), so facelab "
+                                 f"will not write into it; nothing was changed. Choose a new or empty folder.")
+    if made is not None and made != what:
+        raise FolderNotOursError(f"{path}: facelab made this folder for {made!r}, not {what!r}; choose another folder")
+    path.mkdir(parents=True, exist_ok=True)
+    if made is None:
+        with atomic_path(path/MARKER) as tmp:
+            tmp.write_text(json.dumps(dict(made_by=what, time=datetime.datetime.now().isoformat(timespec='seconds'))))
+    return path
+
+@contextmanager
+def new_folder(dest:Path, # the folder to write whole
+               what:str, # the job writing it, as in `own_folder`
+               overwrite:bool=False, # replace an earlier `dest` that `what` made
+              ):
+    "A marked staging folder beside `dest`, put in `dest`'s place when the block succeeds (removed if it fails)"
+    dest = Path(dest); _recover(dest)
+    if dest.exists() and not dest.is_dir(): raise NotADirectoryError(f"{dest}: is a file, not a folder")
+    full = dest.is_dir() and any(dest.iterdir())
+    if full and folder_maker(dest) != what: own_folder(dest, what)  # raises: not facelab's, or another job's
+    if full and not overwrite: raise FileExistsError(f"{dest}: holds an earlier {what}; pass overwrite (--overwrite) to replace it, or choose another folder")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.partial-'))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide a web page from the server that serves it
+    try:
+        own_folder(tmp, what); yield tmp
+        if dest.is_dir() and any(dest.iterdir()) and folder_maker(dest) != what: own_folder(dest, what)  # taken meanwhile: refuse
+        old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.old-'))
+        if dest.exists(): os.replace(dest, old/'x')  # the earlier folder steps aside (a rename), then the new one takes its place
+        os.replace(tmp, dest); _fsync_dir(dest.parent)
+        shutil.rmtree(old)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
+
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
+def _recover(dest:Path):
+    "Put back an earlier `dest` that a crash left aside between `new_folder`'s two renames (or drop it, once a newer one is in place)"
+    for old in sorted(dest.parent.glob(f'.{dest.name}.old-*')):
+        if (old/'x').is_dir() and not dest.exists() and folder_maker(old/'x') is not None: os.replace(old/'x', dest)
+        if folder_maker(dest) is not None or not (old/'x').exists(): shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #3f897e72
+class UnsafePathError(ValueError): "A path or name read from a file would leave the folder it belongs to"
+
+def path_inside(root:Path, # the folder the path belongs to
+                rel:str, # a path from a CSV or manifest, relative to `root`
+                source:str='', # where `rel` was read, for the message (file and row)
+               ) -> Path:
+    "`root/rel`, or `UnsafePathError` when `rel` is absolute, climbs with `..`, or resolves (links followed) outside `root`"
+    rel = str(rel); where = f"{source}: " if source else ''
+    if PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute() or PureWindowsPath(rel).drive:
+        raise UnsafePathError(f"{where}{rel!r} is an absolute path; paths here must be relative to {root}")
+    if '..' in PurePosixPath(rel.replace('\\', '/')).parts:
+        raise UnsafePathError(f"{where}{rel!r} climbs out with '..'; paths here must stay inside {root}")
+    p = Path(root)/rel
+    if not p.resolve().is_relative_to(Path(root).resolve()):
+        raise UnsafePathError(f"{where}{rel!r} leads outside {root} through a link")
+    return p
+
+def safe_name(name, source:str='') -> str:
+    "`name` if it can be one folder name (no separator, not `.`/`..`, no control character), else `UnsafePathError`"
+    s = str(name)
+    if (not s.strip() or s in ('.', '..') or any(c in s for c in '/\\:') or any(ord(c) < 32 for c in s)):
+        raise UnsafePathError(f"{source+': ' if source else ''}{s!r} cannot be a folder name (a separator, '.', '..' or a control character)")
+    return s
+
+# %% ../nbs/00_core.ipynb #0ff8dec4
+SECTIONS_MAGIC = b'FACELAB\x00' # the first bytes of every file of facelab's own format
+MAX_HEADER = 1<<20 # a header larger than this is not one of ours
+
+class BadFileError(ValueError): "A file that is not the facelab format it should be, or is damaged"
+
+def write_sections(path:Path, fmt:str, version:int, header:dict, sections:dict) -> Path:
+    "Write `sections` (name: bytes) after a header of `fmt`, `version`, `header` and each section's length and sha256, atomically"
+    meta = dict(format=fmt, version=version, **header,
+                sections=[dict(name=k, bytes=len(v), sha256=hashlib.sha256(v).hexdigest()) for k,v in sections.items()])
+    head = json.dumps(meta).encode()
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        f.write(SECTIONS_MAGIC + struct.pack('<I', len(head)) + head)
+        for v in sections.values(): f.write(v)
+    return Path(path)
+
+def read_sections(path:Path, fmt:str, version:int) -> tuple:
+    "`(header, sections)` of a file `write_sections` wrote as `fmt` (version at most `version`); `BadFileError` otherwise"
+    path = Path(path); data = path.read_bytes(); n = len(SECTIONS_MAGIC)
+    if data[:n] != SECTIONS_MAGIC: raise BadFileError(f"{path}: not a facelab {fmt} file (it does not start with facelab's header)")
+    if len(data) < n+4 or (h := struct.unpack('<I', data[n:n+4])[0]) > min(MAX_HEADER, len(data)-n-4):
+        raise BadFileError(f"{path}: damaged facelab file (its header is cut short)")
+    try: meta = json.loads(data[n+4:n+4+h])
+    except ValueError: raise BadFileError(f"{path}: damaged facelab file (its header is not readable)") from None
+    if not isinstance(meta, dict) or meta.get('format') != fmt: raise BadFileError(f"{path}: a facelab {meta.get('format') if isinstance(meta, dict) else '?'!r} file, not {fmt!r}")
+    if not isinstance(meta.get('version'), int) or meta['version'] > version:
+        raise BadFileError(f"{path}: {fmt} version {meta.get('version')!r}; this facelab reads up to version {version} (update facelab)")
+    secs, at = meta.get('sections'), n+4+h
+    if not (isinstance(secs, list) and all(isinstance(s, dict) and isinstance(s.get('name'), str) and isinstance(s.get('sha256'), str)
+                                           and isinstance(s.get('bytes'), int) and s['bytes'] >= 0 for s in secs)):
+        raise BadFileError(f"{path}: damaged facelab file (its list of sections is not readable)")
+    if at + sum(s['bytes'] for s in secs) != len(data):
+        raise BadFileError(f"{path}: {len(data)-at:,} bytes after the header, but the header lists {sum(s['bytes'] for s in secs):,} (cut short, or bytes appended)")
+    out = {}
+    for s in secs:
+        b = data[at:at+s['bytes']]; at += s['bytes']
+        if hashlib.sha256(b).hexdigest() != s['sha256']: raise BadFileError(f"{path}: section {s['name']!r} is damaged (its sha256 does not match the header)")
+        out[s['name']] = b
+    return {k: v for k,v in meta.items() if k != 'sections'}, out
+
+# %% ../nbs/00_core.ipynb #c63eb3e7
+def load_weights(path:Path, map_location='cpu'):
+    "`torch.load` of tensors, numbers, strings and containers only: a pickle that asks to run code is refused"
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+def _tensors(msg):
+    "Every `TensorProto` anywhere inside the protobuf message `msg` (initializers, sparse tensors, attributes, subgraphs)"
+    import onnx
+    from google.protobuf.message import Message
+    for f, v in msg.ListFields():
+        if f.type != f.TYPE_MESSAGE: continue
+        for x in ([v] if isinstance(v, Message) else v):
+            if isinstance(x, onnx.TensorProto): yield x
+            yield from _tensors(x)
+
+def load_onnx(path:Path):
+    "The ONNX model at `path`, refused (`BadFileError`) when it points at external data files, which ONNX would read from anywhere"
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    ext = [t for t in _tensors(m) if t.data_location == onnx.TensorProto.EXTERNAL]
+    if ext:
+        loc = next((e.value for e in ext[0].external_data if e.key == 'location'), '?')
+        raise BadFileError(f"{path}: {len(ext)} weights are kept in external files (e.g. {loc!r}); facelab reads only self-contained ONNX files")
+    return m
 
 # %% ../nbs/00_core.ipynb #d925dc42
 def default_device() -> torch.device:

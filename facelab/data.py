@@ -6,8 +6,8 @@ Docs: https://facelab-course.github.io/facelab/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #ef42b0e5
 from __future__ import annotations
-import os, io, csv, warnings, http.client, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
-from pathlib import Path, PurePosixPath
+import os, sys, io, csv, errno, struct, pickle, json, warnings, http.client, shutil, hashlib, tarfile, zipfile, tempfile, time, urllib.request
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, pandas as pd
@@ -15,15 +15,18 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from filelock import FileLock
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
-from .core import facelab_home, get_data_path, atomic_path
+from .core import facelab_home, get_data_path, atomic_path, fsync_file, _fsync_dir, own_folder, new_folder, folder_maker, MARKER, path_inside, safe_name, UnsafePathError
+
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'DATASETS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID', 'Source', 'DatasetInfo',
-           'sha256_file', 'ChecksumError', 'download_file', 'UnsafeArchiveError', 'extract_archive', 'DownloadError',
-           'fetch_source', 'get_dataset', 'available', 'dataset_variant', 'kaggle_credentials_found', 'kaggle_download',
-           'write_submission', 'kaggle_submit', 'scan_faces', 'BadImageError', 'load_image', 'check_faces',
-           'quarantine', 'restore_quarantine', 'split_closed', 'split_open', 'write_open_set', 'read_lfw_pairs',
-           'extra_faces', 'summarize_faces', 'plot_identity_counts', 'show_identities', 'data_summary']
+__all__ = ['IMAGE_EXTS', 'DATASETS', 'MAX_EXTRACT_BYTES', 'MAX_MEMBERS', 'MAX_PIXELS', 'MIN_FACE_SIZE', 'PROBLEMS', 'UNKNOWN_ID',
+           'REC_MAGIC', 'Source', 'DatasetInfo', 'sha256_file', 'ChecksumError', 'download_file', 'UnsafeArchiveError',
+           'extract_archive', 'DownloadError', 'fetch_source', 'get_dataset', 'available', 'dataset_variant',
+           'kaggle_credentials_found', 'kaggle_download', 'write_submission', 'kaggle_submit', 'scan_faces',
+           'BadImageError', 'load_image', 'check_faces', 'quarantine', 'restore_quarantine', 'split_closed',
+           'split_open', 'write_open_set', 'read_lfw_pairs', 'extra_faces', 'BadRecordError', 'RecordFaces',
+           'write_rec', 'read_bin', 'write_bin', 'summarize_faces', 'plot_identity_counts', 'show_identities',
+           'data_summary']
 
 # %% ../nbs/00_data.ipynb #121d6709
 IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.pgm', '.ppm', '.pbm', '.tif', '.tiff', '.webp'}
@@ -123,33 +126,96 @@ def download_file(src:str, # URL or local path
     return dest
 
 # %% ../nbs/00_data.ipynb #8fe05eb3
-class UnsafeArchiveError(ValueError): "An archive member would land outside the extraction folder"
+class UnsafeArchiveError(ValueError): "An archive member that would leave the extraction folder, or an archive over its limits"
 
-def _check_member(archive, name:str, dest:Path, link:str|None=None):
-    "Raise if member `name` (or the target of `link`) resolves outside `dest`"
-    target = (dest/name).resolve()
-    if PurePosixPath(name).is_absolute() or not target.is_relative_to(dest):
-        raise UnsafeArchiveError(f"{archive}: member {name!r} would be written outside {dest}")
-    if link is not None and not (target.parent/link).resolve().is_relative_to(dest):
-        raise UnsafeArchiveError(f"{archive}: member {name!r} links to {link!r}, outside {dest}")
+MAX_EXTRACT_BYTES = 200 * 2**30 # no archive facelab opens unpacks to more (CASIA-WebFace: a few GB)
+MAX_MEMBERS = 10_000_000 # nor holds more members (MS1MV2 as folders: 5.8M faces)
 
-def extract_archive(archive:Path, dest:Path) -> Path:
-    "Extract a tar or zip `archive` into `dest` after checking every member stays inside it"
+def _member_name(archive, name:str) -> str:
+    "`name` as a relative POSIX path, or `UnsafeArchiveError` when it is absolute or climbs with `..`"
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive:
+        raise UnsafeArchiveError(f"{archive}: member {name!r} has an absolute path")
+    if '..' in PurePosixPath(name.replace('\\', '/')).parts: raise UnsafeArchiveError(f"{archive}: member {name!r} climbs out with '..'")
+    return name
+
+def _inside(archive, name:str, p:Path, dest:Path, what:str='would be written'):
+    "Raise unless `p`, with every link on disk followed, is inside `dest`"
+    if not Path(os.path.realpath(p)).is_relative_to(dest): raise UnsafeArchiveError(f"{archive}: member {name!r} {what} outside {dest}")
+
+def _plan(archive, dest:Path, members:list, max_bytes:int, max_members:int):
+    "Check the list `(name, kind, size)` before anything is written: names, kinds, limits, free space, no overwrite"
+    if len(members) > max_members: raise UnsafeArchiveError(f"{archive}: {len(members):,} members, over the limit of {max_members:,}")
+    total = sum(s for _,_,s in members)
+    free = shutil.disk_usage(dest).free
+    if total > min(max_bytes, free):
+        raise UnsafeArchiveError(f"{archive}: unpacks to {total:,} bytes, over the limit of {min(max_bytes, free):,}"
+                                 + (" (the free disk space)" if free < max_bytes else " (an archive bomb?)"))
+    seen = set()
+    for name, kind, _ in members:
+        _member_name(archive, name)
+        if kind in ('sym', 'hard'): raise UnsafeArchiveError(f"{archive}: member {name!r} is a link; facelab extracts files and folders only")
+        if kind not in ('file', 'dir'): raise UnsafeArchiveError(f"{archive}: member {name!r} is a {kind}, not a file or folder")
+        key = os.path.normpath(name.replace('\\', '/'))
+        if key in seen and kind != 'dir': raise UnsafeArchiveError(f"{archive}: member {name!r} appears twice")
+        seen.add(key)
+        if kind != 'dir' and os.path.lexists(dest/name): raise FileExistsError(f"{archive}: member {name!r} would overwrite {dest/name}; nothing was extracted")
+
+def _note_new(target:Path, dest:Path, made:list):
+    "Remember the outermost folder or file that extracting `target` creates, to remove it if the extraction fails"
+    top = next((p for p in [*reversed(target.parents), target] if p.is_relative_to(dest) and p != dest and not os.path.lexists(p)), None)
+    if top is not None: made.append(top)
+
+def _tar_kind(m:tarfile.TarInfo) -> str:
+    return 'file' if m.isfile() else 'dir' if m.isdir() else 'sym' if m.issym() else 'hard' if m.islnk() else 'device file or fifo'
+
+def _extract_tar(archive, dest:Path, made:list, max_bytes:int, max_members:int):
+    if not hasattr(tarfile, 'data_filter'): raise RuntimeError(f"Python {sys.version.split()[0]} has no tarfile data filter (PEP 706); use Python 3.11.4 or newer")
+    with tarfile.open(archive) as t:
+        ms = []
+        for m in t:  # counted as read: a bomb of empty headers stops at the limit
+            ms.append(m)
+            if len(ms) > max_members: raise UnsafeArchiveError(f"{archive}: more than {max_members:,} members, over the limit of {max_members:,}")
+        _plan(archive, dest, [(m.name, _tar_kind(m), m.size if m.isfile() else 0) for m in ms], max_bytes, max_members)
+        for m in ms:
+            target = dest/m.name
+            _inside(archive, m.name, target.parent, dest)
+            _note_new(target, dest, made)
+            try: t.extract(m, dest, filter='data', set_attrs=not m.isdir())
+            except tarfile.FilterError as e: raise UnsafeArchiveError(f"{archive}: member {m.name!r} refused by the data filter ({e})") from None
+            _inside(archive, m.name, target, dest, 'leads')
+
+def _extract_zip(archive, dest:Path, made:list, max_bytes:int, max_members:int):
+    with zipfile.ZipFile(archive) as z:
+        infos = z.infolist()
+        _plan(archive, dest, [(i.filename, 'dir' if i.is_dir() else 'file', i.file_size) for i in infos], max_bytes, max_members)
+        for i in infos:
+            target = dest/i.filename
+            _inside(archive, i.filename, target.parent, dest)
+            _note_new(target, dest, made)
+            if i.is_dir(): target.mkdir(parents=True, exist_ok=True); continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(i) as src, open(target, 'xb') as out:  # 'x': never through an existing file or link
+                n = 0
+                for b in iter(lambda: src.read(_CHUNK), b''):
+                    n += len(b)
+                    if n > i.file_size: raise UnsafeArchiveError(f"{archive}: member {i.filename!r} unpacks to more than the {i.file_size:,} bytes its header says")
+                    out.write(b)
+
+def extract_archive(archive:Path, # a tar (any compression) or zip file
+                    dest:Path, # the folder to extract into (created if missing)
+                    max_bytes:int=MAX_EXTRACT_BYTES, # refuse an archive that unpacks to more (or to more than the free space)
+                    max_members:int=MAX_MEMBERS, # refuse an archive with more members
+                   ) -> Path:
+    "Extract `archive` into `dest`, refusing any member that would leave it (links followed) or overwrite a file, and archives over the limits"
     archive, dest = Path(archive), Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z:
-            for n in z.namelist(): _check_member(archive, n, dest)
-            z.extractall(dest)
-        return dest
-    with tarfile.open(archive) as t:
-        members = t.getmembers()
-        for m in members:
-            if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
-                raise UnsafeArchiveError(f"{archive}: member {m.name!r} is a device or fifo")
-            _check_member(archive, m.name, dest, m.linkname if m.issym() else None)
-            if m.islnk(): _check_member(archive, m.linkname, dest)
-        t.extractall(dest, members=members, filter='tar')
+    made = []
+    try: (_extract_zip if zipfile.is_zipfile(archive) else _extract_tar)(archive, dest, made, max_bytes, max_members)
+    except BaseException:
+        for p in reversed(made):  # only what this extraction wrote
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+            else: p.unlink(missing_ok=True)
+        raise
     return dest
 
 # %% ../nbs/00_data.ipynb #76b1b99c
@@ -284,11 +350,10 @@ def kaggle_download(competition:str|None=None, # competition slug, e.g. '11-785-
     dest = Path(dest) if dest else get_data_path('kaggle', slug)
     if dest.exists() and any(dest.iterdir()) and not force: return dest
     api = _kaggle_api()
-    dest.mkdir(parents=True, exist_ok=True)
-    if competition:
-        api.competition_download_files(competition, path=str(dest), force=force, quiet=False)
-        for z in dest.glob('*.zip'): extract_archive(z, dest); z.unlink()
-    else: api.dataset_download_files(dataset, path=str(dest), force=force, quiet=False, unzip=True)
+    with new_folder(dest, 'kaggle-download', overwrite=force) as tmp, tempfile.TemporaryDirectory(dir=tmp.parent) as zips:
+        if competition: api.competition_download_files(competition, path=zips, force=True, quiet=False)
+        else: api.dataset_download_files(dataset, path=zips, force=True, quiet=False, unzip=False)
+        for z in Path(zips).glob('*.zip'): extract_archive(z, tmp)  # the one safe extractor; Kaggle's zips are never kept
     return dest
 
 # %% ../nbs/00_data.ipynb #c923aab0
@@ -342,7 +407,7 @@ def scan_faces(root:Path, # identity-per-folder root, or a flat folder of images
         lab = pd.read_csv(labels, dtype=str)
         missing = {'file', 'identity'} - set(lab.columns)
         if missing: raise ValueError(f"{labels}: needs columns 'file' and 'identity', missing {sorted(missing)}")
-        paths = [root/f for f in lab.file]
+        paths = [path_inside(root, f, f"{labels} line {i}") for i, f in enumerate(lab.file, 2)]  # never a path outside `root`
         absent = [str(p) for p in paths if not p.exists()]
         if absent: raise FileNotFoundError(f"{labels}: {len(absent)} listed files do not exist, e.g. {absent[0]}")
         return _frame(paths, list(lab.identity))
@@ -375,12 +440,15 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         return Image.alpha_composite(bg, im).convert('RGB')
     return im.convert('RGB')
 
-def load_image(path, max_pixels:int=MAX_PIXELS) -> Image.Image:
+def load_image(path, # a file, or an image's bytes (e.g. a record of a `.bin` set)
+               max_pixels:int=MAX_PIXELS, name:str|None=None, # what to call bytes in messages (default 'image bytes')
+              ) -> Image.Image:
     "Open `path` as an 8-bit RGB image, or raise `BadImageError` naming the file and the problem"
-    path = Path(path)
+    data = bytes(path) if isinstance(path, (bytes, bytearray, memoryview)) else None
+    path = (name or 'image bytes') if data is not None else Path(path)
     try:
-        if path.stat().st_size == 0: raise BadImageError(f"{path}: empty file (0 bytes)")
-        with Image.open(path) as im:
+        if (len(data) if data is not None else path.stat().st_size) == 0: raise BadImageError(f"{path}: empty file (0 bytes)")
+        with Image.open(io.BytesIO(data) if data is not None else path) as im:
             if im.width*im.height > max_pixels:
                 raise BadImageError(f"{path}: {im.width}x{im.height} is over the {max_pixels:,}-pixel limit")
             im.load()
@@ -436,44 +504,83 @@ def check_faces(df:pd.DataFrame, # from `scan_faces`
 _MANIFEST_COLS = ['original', 'quarantined', 'problem', 'detail', 'time']
 
 def _manifest_rows(qdir:Path) -> list:
+    "The manifest's rows (a row cut short by a crash is left out: its file never moved)"
     m = Path(qdir)/'manifest.csv'
     if not m.exists(): return []
-    with open(m, newline='', encoding='utf-8') as f: return list(csv.DictReader(f))
+    with open(m, newline='', encoding='utf-8') as f: return [r for r in csv.DictReader(f) if r.get('original') and r.get('quarantined') and r.get('time')]
+
+def _is_manifest(p:Path) -> bool:
+    "Whether `p` is a quarantine manifest (its header is facelab's)"
+    try:
+        with open(p, encoding='utf-8') as f: return f.readline().strip() == ','.join(_MANIFEST_COLS)
+    except (OSError, UnicodeDecodeError): return False
+
+def _move(src:Path, dst:Path):
+    "Move one file without a moment where it is in neither place: a rename, or copy, flush, rename, then remove `src`"
+    if os.path.lexists(dst): raise FileExistsError(f"{dst}: already exists; not overwriting it with {src}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try: os.rename(src, dst)
+    except OSError as e:
+        if e.errno != errno.EXDEV: raise
+        with atomic_path(dst) as tmp: shutil.copy2(src, tmp)  # another file system: a whole copy first
+        os.remove(src)
+    _fsync_dir(dst.parent); _fsync_dir(src.parent)
 
 def quarantine(report:pd.DataFrame, # rows with `path` (and optionally `problem`, `detail`) to move
                root:Path, # the data root the paths are under
                qdir:Path|None=None, # default: `<root>.quarantine` beside `root`
               ) -> Path:
-    "Move `report`'s files from `root` into `qdir`, recording each move in `qdir/manifest.csv`"
+    "Move `report`'s files from `root` into `qdir`, each move written to `qdir/manifest.csv` (and flushed) before it is made"
     root = Path(root).resolve()
-    qdir = Path(qdir) if qdir else root.with_name(root.name+'.quarantine')
-    qdir.mkdir(parents=True, exist_ok=True)
+    qdir = Path(qdir).resolve() if qdir else root.with_name(root.name+'.quarantine')
+    own_folder(qdir, 'quarantine', legacy=('manifest.csv',) if _is_manifest(qdir/'manifest.csv') else ())
+    info = json.loads((qdir/'.facelab').read_text())
+    if info.setdefault('root', str(root)) != str(root): raise ValueError(f"{qdir}: holds files quarantined from {info['root']}, not {root}")
+    with atomic_path(qdir/'.facelab') as tmp: tmp.write_text(json.dumps(info))
     mpath, new = qdir/'manifest.csv', not (qdir/'manifest.csv').exists()
-    rows = report.drop_duplicates('path')
+    if not new and not mpath.read_bytes().endswith(b'\n'):  # a row cut by a crash: the next one starts on its own line
+        with open(mpath, 'a', encoding='utf-8') as f: f.write('\n')
     with open(mpath, 'a', newline='', encoding='utf-8') as f:
         w = csv.writer(f)
         if new: w.writerow(_MANIFEST_COLS)
-        for r in rows.itertuples():
+        for r in report.drop_duplicates('path').itertuples():
             src = Path(r.path).resolve()
             if not src.exists(): continue
+            if not src.is_relative_to(root): raise UnsafePathError(f"{src}: not under the data root {root}; not moved")
             dst = qdir/src.relative_to(root)
-            if dst.exists(): raise FileExistsError(f"{dst}: already in quarantine; not overwriting it with {src}")
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(src), str(dst))
+            if os.path.lexists(dst): raise FileExistsError(f"{dst}: already in quarantine; not overwriting it with {src}")
             w.writerow([str(src), str(dst), getattr(r, 'problem', ''), getattr(r, 'detail', ''), time.strftime('%Y-%m-%dT%H:%M:%S')])
-            f.flush()
+            f.flush(); os.fsync(f.fileno())  # the intent is on disk before the file moves
+            _move(src, dst)
     return qdir
 
+def _restore_plan(qdir:Path) -> list:
+    "`(quarantined, original)` for each manifest row, each checked to stay in `qdir` and go back under the recorded root"
+    qdir = Path(qdir).resolve()
+    root = json.loads((qdir/'.facelab').read_text()).get('root') if folder_maker(qdir) == 'quarantine' else None
+    root = Path(root) if root else qdir.with_name(qdir.name.removesuffix('.quarantine'))  # a quarantine from before markers
+    plan = []
+    for i, r in enumerate(_manifest_rows(qdir), 2):
+        where = f"{qdir/'manifest.csv'} line {i}"
+        rel = Path(r['quarantined']).resolve().relative_to(qdir) if Path(r['quarantined']).resolve().is_relative_to(qdir) else None
+        if rel is None: raise UnsafePathError(f"{where}: {r['quarantined']!r} is not inside the quarantine {qdir}; nothing was restored")
+        if rel.name in ('manifest.csv', MARKER) and rel.parent == Path('.'): raise UnsafePathError(f"{where}: names the quarantine's own {rel}; nothing was restored")
+        if Path(r['original']) != root/rel: raise UnsafePathError(f"{where}: {r['original']!r} is not where {rel} came from ({root/rel}); nothing was restored")
+        plan.append((path_inside(qdir, str(rel), where), path_inside(root, str(rel), where)))
+    return plan
+
 def restore_quarantine(qdir:Path) -> int:
-    "Move every file listed in `qdir/manifest.csv` back to where it was; returns how many moved"
-    rows, n = _manifest_rows(qdir), 0
-    for r in rows:
-        src, dst = Path(r['quarantined']), Path(r['original'])
-        if not src.exists(): continue
-        if dst.exists(): raise FileExistsError(f"{dst}: a file is back at the original path; not overwriting it with {src}")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(src), str(dst)); n += 1
-    (Path(qdir)/'manifest.csv').rename(Path(qdir)/f"manifest.restored-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    "Move every file of `qdir/manifest.csv` back to where it came from under the quarantined root; returns how many moved"
+    if not (Path(qdir)/'manifest.csv').exists(): return 0  # nothing in quarantine (or restored already)
+    plan, n = _restore_plan(qdir), 0
+    both = [(q, o) for q, o in plan if q.exists() and o.exists()]
+    clash = [o for q, o in both if sha256_file(q) != sha256_file(o)]
+    if clash: raise FileExistsError(f"{clash[0]}: a different file is at the original path ({len(clash)} such); nothing was restored")
+    for q, o in plan:
+        if q.exists() and o.exists(): q.unlink()  # a copy cut short before its original was removed: the same bytes twice
+        elif q.exists(): _move(q, o); n += 1
+    done = next(p for i in range(1000) if not (p := Path(qdir)/f"manifest.restored-{time.strftime('%Y%m%d-%H%M%S')}-{i}.csv").exists())
+    os.replace(Path(qdir)/'manifest.csv', done)
     return n
 
 # %% ../nbs/00_data.ipynb #995bd307
@@ -521,7 +628,7 @@ def write_open_set(sdf:pd.DataFrame, dest:Path) -> Path:
         rows = []
         for i,r in enumerate(g.sort_values('path').itertuples()):
             src = Path(r.path)
-            if s == 'known': dst = dest/'known'/r.identity/src.name
+            if s == 'known': dst = dest/'known'/safe_name(r.identity, f"identity of {src}")/src.name
             else: dst = dest/s/f'{i:06d}{src.suffix.lower()}'; rows.append((dst.name, r.label))
             dst.parent.mkdir(parents=True, exist_ok=True)
             try: os.link(src, dst)
@@ -579,6 +686,138 @@ def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba
     if leak: raise ValueError(f"{len(leak)} excluded people are in the extra training data, e.g. {sorted(leak)[0]!r}")
     out.attrs['duplicates'] = dups  # photos dropped because an earlier dataset holds them
     return out
+
+# %% ../nbs/00_data.ipynb #a0a1eacb
+REC_MAGIC = 0xced7230a # dmlc RecordIO's magic number, at the start of every record (part)
+_REC_HEAD = struct.Struct('<II') # magic, then the length (low 29 bits) and the part flag (high 3 bits)
+_IR = struct.Struct('<IfQQ') # insightface's image record header: flag, label, id, id2
+
+class BadRecordError(ValueError): "A RecordIO or `.bin` file that is not what it should be; the message names the file and the record"
+
+def _rec_split(data:bytes) -> list:
+    "`data` cut where RecordIO's magic number sits at a 4-byte aligned offset (the magic is dropped), as dmlc's writer does"
+    magic, parts, start, i = struct.pack('<I', REC_MAGIC), [], 0, data.find(struct.pack('<I', REC_MAGIC))
+    while i != -1:
+        if i % 4 == 0: parts.append(data[start:i]); start = i + 4
+        i = data.find(magic, i + 1)
+    return parts + [data[start:]]
+
+def _rec_bytes(data:bytes) -> bytes:
+    "One RecordIO record holding `data`: one part, or several (flags 1, 2, ..., 3) where the magic number occurs inside"
+    parts, out = _rec_split(data), []
+    for k, p in enumerate(parts):
+        flag = 0 if len(parts) == 1 else 1 if k == 0 else 3 if k == len(parts) - 1 else 2
+        out += [_REC_HEAD.pack(REC_MAGIC, (flag << 29) | len(p)), p, bytes(-len(p) % 4)]
+    return b''.join(out)
+
+def _rec_read(f, path, key, off:int) -> bytes:
+    "The payload of the record `key` at byte `off` of the open file `f`, its parts joined"
+    parts = []
+    while True:
+        f.seek(off); head = f.read(_REC_HEAD.size)
+        if len(head) < _REC_HEAD.size: raise BadRecordError(f"{path}: record {key} at byte {off:,} is cut short")
+        magic, lrec = _REC_HEAD.unpack(head)
+        if magic != REC_MAGIC: raise BadRecordError(f"{path}: record {key} at byte {off:,} does not start with RecordIO's magic number")
+        flag, n = lrec >> 29, lrec & ((1 << 29) - 1)
+        data = f.read(n)
+        if len(data) < n: raise BadRecordError(f"{path}: record {key} is cut short ({len(data):,} of {n:,} bytes)")
+        parts.append(data); off += _REC_HEAD.size + n + (-n % 4)
+        if flag > 3: raise BadRecordError(f"{path}: record {key} has part flag {flag} (RecordIO knows 0 to 3)")
+        if flag in (0, 3): return struct.pack('<I', REC_MAGIC).join(parts)
+
+def _ir_unpack(s:bytes, path, key) -> tuple:
+    "`(label or labels, payload)` of an insightface image record"
+    if len(s) < _IR.size: raise BadRecordError(f"{path}: record {key} is shorter than insightface's 24-byte header")
+    flag, label, _, _ = _IR.unpack_from(s)
+    if flag > 0: return np.frombuffer(s, np.float32, flag, _IR.size), s[_IR.size + 4*flag:]
+    return label, s[_IR.size:]
+
+# %% ../nbs/00_data.ipynb #2bbd6f35
+class RecordFaces:
+    "insightface's `train.rec` + `train.idx`, read without MXNet: `len`, `[i] -> (JPEG bytes, label)`, `labels`"
+    def __init__(self, rec:Path, idx:Path|None=None):
+        self.rec = Path(rec); self.idx = Path(idx) if idx else self.rec.with_suffix('.idx')
+        self.offsets = {}
+        for k, line in enumerate(self.idx.read_text().splitlines(), 1):
+            f = line.split('\t')
+            if len(f) != 2 or not (f[0].isascii() and f[0].isdigit() and f[1].isascii() and f[1].isdigit()): raise BadRecordError(f"{self.idx}:{k}: expected 'key<TAB>offset', got {line!r}")
+            self.offsets[int(f[0])] = int(f[1])
+        self._f, self._pid = None, None
+        if not self.offsets: raise BadRecordError(f"{self.idx}: no records")
+        first, _ = self._record(min(self.offsets))
+        # record 0 of insightface's sets holds the range of image keys in its label; files without it: every key is a face
+        if isinstance(first, np.ndarray) and min(self.offsets) == 0:
+            if not (np.isfinite(first[0]) and 1 <= first[0] <= len(self.offsets)):
+                raise BadRecordError(f"{self.rec}: record 0 announces {first[0]} records, but {self.idx} lists {len(self.offsets):,}")
+            self.keys = list(range(1, int(first[0])))
+        else: self.keys = sorted(self.offsets)
+        missing = [k for k in self.keys if k not in self.offsets]
+        if missing: raise BadRecordError(f"{self.rec}: record 0 announces keys up to {self.keys[-1]}, but {self.idx} lacks {len(missing):,} of them, e.g. {missing[0]}")
+    def _record(self, key:int) -> tuple:
+        if self._f is None or self._pid != os.getpid(): self._f, self._pid = open(self.rec, 'rb'), os.getpid()  # one handle per worker process
+        return _ir_unpack(_rec_read(self._f, self.rec, key, self.offsets[key]), self.rec, key)
+    def __len__(self): return len(self.keys)
+    def __getitem__(self, i:int) -> tuple:
+        label, img = self._record(self.keys[i])
+        return img, int(label[0] if isinstance(label, np.ndarray) else label)
+    def __getstate__(self): return {**self.__dict__, '_f': None}  # picklable for DataLoader workers
+    @property
+    def labels(self) -> np.ndarray:
+        "Every face's label, read from the headers only (a pass over the file)"
+        return np.array([int(l[0] if isinstance(l, np.ndarray) else l) for l in (self._record(k)[0] for k in self.keys)])
+
+def write_rec(rec:Path, items, # `(JPEG bytes, integer label)` pairs
+              progress:bool=True) -> Path:
+    "Write `items` as insightface's `.rec` and `.idx` (record 0 holds the key range, as in insightface's sets), atomically"
+    rec = Path(rec); items = list(items); offs = []
+    with atomic_path(rec) as tmp, open(tmp, 'wb') as f:
+        head = np.array([len(items) + 1, len(items) + 1], np.float32)  # insightface: [first key after the images, ...]
+        for key, payload in enumerate([_IR.pack(2, 0.0, 0, 0) + head.tobytes()] + [_IR.pack(0, float(y), k + 1, 0) + b for k, (b, y) in
+                                      enumerate(tqdm(items, desc='writing records', disable=not progress))]):
+            offs.append(f.tell()); f.write(_rec_bytes(payload))
+    with atomic_path(rec.with_suffix('.idx')) as tmp: tmp.write_text(''.join(f'{k}\t{o}\n' for k, o in enumerate(offs)))
+    return rec
+
+# %% ../nbs/00_data.ipynb #1ec18762
+class _BoolType:
+    "Stands in for `numpy.dtype('bool')` while unpickling: numpy's own dtype could be given a state that reads any memory"
+    def __setstate__(self, state): pass
+
+def _np_dtype(name, *args):
+    if name not in ('b1', '?'): raise pickle.UnpicklingError(f"asks for a numpy {name!r} value: a .bin evaluation set holds only JPEG bytes and booleans")
+    return _BoolType()
+
+def _np_scalar(dtype, data=b'\x00'):
+    if not isinstance(dtype, _BoolType) or len(data) != 1: raise pickle.UnpicklingError("a numpy value that is not a boolean")
+    return bool(data[0])
+
+class _DataOnly(pickle.Unpickler):
+    "An unpickler that builds bytes, lists, tuples, numbers and booleans (numpy's booleans as Python's), nothing that runs code"
+    SAFE = {('numpy', 'bool_'): bool, ('numpy.core.multiarray', 'scalar'): _np_scalar, ('numpy._core.multiarray', 'scalar'): _np_scalar,
+            ('numpy', 'dtype'): _np_dtype}
+    def find_class(self, module, name):
+        if (module, name) in self.SAFE: return self.SAFE[module, name]
+        raise pickle.UnpicklingError(f"asks for {module}.{name}: a .bin evaluation set holds only JPEG bytes and booleans")
+
+def read_bin(path:Path) -> tuple:
+    "`(images, same)` of an insightface `.bin` set: JPEG bytes of each pair's two faces (`2i`, `2i+1`) and a bool per pair"
+    path = Path(path)
+    try:
+        with open(path, 'rb') as f: obj = _DataOnly(f, encoding='bytes').load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError, MemoryError) as e:
+        raise BadRecordError(f"{path}: not a readable .bin evaluation set ({e})") from None
+    if not (isinstance(obj, (tuple, list)) and len(obj) == 2): raise BadRecordError(f"{path}: expected (images, same), got {type(obj).__name__}")
+    imgs, same = list(obj[0]), np.asarray(obj[1], dtype=bool)
+    if len(imgs) != 2*len(same): raise BadRecordError(f"{path}: {len(imgs):,} images for {len(same):,} pairs (expected {2*len(same):,})")
+    bad = next((i for i, b in enumerate(imgs) if not isinstance(b, (bytes, bytearray, np.ndarray))), None)
+    if bad is not None: raise BadRecordError(f"{path}: image record {bad} is a {type(imgs[bad]).__name__}, not JPEG bytes")
+    return [bytes(b) for b in imgs], same
+
+def write_bin(path:Path, images:list, same) -> Path:
+    "Write JPEG bytes `images` (pair `i`: `2i`, `2i+1`) and `same` as an insightface `.bin` set, atomically"
+    if len(images) != 2*len(same): raise ValueError(f"{len(images)} images for {len(same)} pairs")
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f: pickle.dump((list(images), [bool(s) for s in same]), f, protocol=4)
+    return Path(path)
 
 # %% ../nbs/00_data.ipynb #12898518
 def summarize_faces(df:pd.DataFrame) -> pd.Series:

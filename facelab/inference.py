@@ -15,7 +15,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .core import atomic_path, atomic_save
+from .core import atomic_path, write_sections, read_sections, load_weights, load_onnx, BadFileError
 from .data import load_image, BadImageError, _to_rgb, _header, scan_faces, IMAGE_EXTS, quarantine, restore_quarantine, UNKNOWN_ID
 from .data import get_dataset, available, read_lfw_pairs
 from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw
@@ -25,12 +25,12 @@ from .verify import best_threshold
 
 # %% auto #0
 __all__ = ['ONNX_FORMAT', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC', 'ROW_COLS', 'INDEX_KINDS', 'EXACT_MAX', 'GALLERY_FORMAT',
-           'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo', 'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx',
-           'OnnxEmbedder', 'onnx_agreement', 'load_embedder', 'RecCfg', 'check_threshold', 'NoFaceError',
-           'Verification', 'Embedded', 'FaceRecognition', 'Calibration', 'calibrate_threshold', 'pair_scores',
-           'plot_calibration', 'FaceIndex', 'photo_files', 'face_thumbs', 'duplicate_groups', 'embed_photos',
-           'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model', 'export_model', 'bench_infer',
-           'bench_index', 'speed_table', 'index_table']
+           'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS',
+           'read_photo', 'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder', 'onnx_agreement',
+           'load_embedder', 'RecCfg', 'check_threshold', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition',
+           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'FaceIndex', 'photo_files',
+           'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup',
+           'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
 
 # %% ../nbs/07_inference.ipynb #d1081571
 def _name(x, i:int) -> str:
@@ -108,7 +108,7 @@ def export_onnx(model:FaceModel, # a trained facelab model (its embedder is expo
         warnings.simplefilter('ignore')
         torch.onnx.export(net, torch.randn(2, 3, s, s), str(tmp), input_names=['input'], output_names=['embedding'],
                           dynamic_axes={'input': {0: 'batch'}, 'embedding': {0: 'batch'}}, opset_version=opset, dynamo=False)
-        m = onnx.load(str(tmp))
+        m = load_onnx(tmp)
         meta = dict(format=ONNX_FORMAT, cfg=json.dumps(asdict(model.embedder.cfg)), model_id=model_id(model),
                     threshold='' if threshold is None else repr(float(threshold)), threshold_source=threshold_source)
         onnx.helper.set_model_props(m, meta)
@@ -122,8 +122,8 @@ class OnnxEmbedder(Embedder):
         so = ort.SessionOptions()
         if threads: so.intra_op_num_threads = threads
         so.add_session_config_entry('session.intra_op.allow_spinning', '0') # idle threads sleep: MTCNN (torch) runs between calls
-        self.path = Path(path)
-        self.sess = ort.InferenceSession(str(path), so, providers=[p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()])
+        self.path = Path(path) # the session is made from the checked model's bytes, never from the path: onnxruntime would read external data files
+        self.sess = ort.InferenceSession(load_onnx(path).SerializeToString(), so, providers=[p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()])
         m = self.sess.get_modelmeta().custom_metadata_map
         if m.get('format') != ONNX_FORMAT: raise ValueError(f"{path}: not a facelab ONNX file (no '{ONNX_FORMAT}' metadata)")
         self.cfg, self.model_id = _cfg_from(json.loads(m['cfg'])), m['model_id']
@@ -345,7 +345,7 @@ def labelled_scores(self:FaceRecognition, data, # identity-per-folder root, or a
         scores = np.array([r.emb[pos[str(a)]] @ r.emb[pos[str(b)]] for a,b in zip(d.a, d.b)])
         return scores, d.same.to_numpy(bool), f'{len(d)} of {len(data)} labelled pairs (both faces found)'
     df = scan_faces(data); r = self.embed(df.path.tolist(), _one(self.cfg.multi), progress)
-    return (*pair_scores(r.emb[r.ok], df.identity.to_numpy()[r.ok]), f'{data} ({r.ok.sum()} faces, {df.identity.nunique()} people)')
+    return (*pair_scores(r.emb[r.ok], df.identity.to_numpy()[r.ok]), f'{Path(data).name} ({r.ok.sum()} faces, {df.identity.nunique()} people)')
 
 @patch
 def use(self:FaceRecognition, c:Calibration):
@@ -386,7 +386,7 @@ def save_threshold(self:FaceRecognition, path:Path) -> Path:
         m = self.embedder.meta
         return save_face_model(self.embedder.model, path, classes=m.get('classes'), **{**{k: v for k,v in m.items() if k not in ModelCfg.__dataclass_fields__ and k != 'classes'}, **t})
     import onnx
-    m = onnx.load(str(self.embedder.path))
+    m = load_onnx(self.embedder.path)
     props = {p.key: p.value for p in m.metadata_props}
     onnx.helper.set_model_props(m, {**props, 'threshold': repr(self.threshold), 'threshold_source': self.threshold_source})
     with atomic_path(Path(path)) as tmp: onnx.save(m, str(tmp))
@@ -395,7 +395,10 @@ def save_threshold(self:FaceRecognition, path:Path) -> Path:
 # %% ../nbs/07_inference.ipynb #093ef989
 INDEX_KINDS = ('auto', 'exact', 'flat', 'ivf', 'hnsw')
 EXACT_MAX = 50_000 # 'auto' searches exactly up to this many faces, with IVF above (see the benchmark)
-GALLERY_FORMAT = 'facelab-gallery-2'
+GALLERY_FORMAT, GALLERY_VERSION = 'facelab-gallery', 2 # the gallery file: chapter 00's sectioned format
+OLD_GALLERY_FORMAT = 'facelab-gallery-2' # the torch file galleries were before it: still read (faiss index rebuilt), never written
+FAISS_FOURCC = {'ivf': b'IwFl', 'hnsw': b'IHNf'} # the type code faiss writes first for the index `_faiss_index` builds of each kind
+INDEX_PARAMS = ('nprobe', 'hnsw_m', 'ef_search')
 
 class FaceIndex:
     "Known faces' embeddings, ids and paths, searched exactly or through faiss; carries its model's id and threshold"
@@ -466,27 +469,83 @@ def identify(self:FaceIndex, q:np.ndarray, threshold:float|None=None) -> tuple:
 # %% ../nbs/07_inference.ipynb #f53f8569
 @patch
 def save(self:FaceIndex, path:Path) -> Path:
-    "Write the gallery atomically, with its faiss index when it is costly to rebuild (loadable with `weights_only=True`)"
-    ix = None
-    if self.search_kind in ('ivf', 'hnsw'):
+    "Write the gallery atomically: a header (sizes, model, threshold), the embeddings, ids and paths, and the faiss index when it is costly to rebuild"
+    h = dict(dim=self.dim, n=len(self), kind=self.kind, model_id=self.model_id, threshold=self.threshold, threshold_source=self.threshold_source,
+             params=dict(zip(INDEX_PARAMS, (self.nprobe, self.hnsw_m, self.ef_search))), faiss_kind=self.search_kind)
+    secs = dict(emb=np.ascontiguousarray(self.emb, '<f4').tobytes(), meta=json.dumps(dict(ids=self.ids, paths=self.paths)).encode())
+    if self.search_kind in FAISS_FOURCC and len(self):
         import faiss
-        ix = torch.from_numpy(faiss.serialize_index(self._faiss()))
-    return atomic_save(dict(format=GALLERY_FORMAT, dim=self.dim, kind=self.kind, model_id=self.model_id, threshold=self.threshold,
-                            threshold_source=self.threshold_source, params=[self.nprobe, self.hnsw_m, self.ef_search],
-                            emb=torch.from_numpy(self.emb), ids=self.ids, paths=self.paths, faiss=ix, faiss_kind=self.search_kind), path)
+        secs['faiss'] = faiss.serialize_index(self._faiss()).tobytes()
+    return write_sections(path, GALLERY_FORMAT, GALLERY_VERSION, h, secs)
+
+def _is_int(x, lo:int) -> bool: return isinstance(x, int) and not isinstance(x, bool) and x >= lo
+
+def _gallery_header(path, h:dict) -> dict:
+    "The gallery header `h`, each field checked; `BadFileError` naming the first wrong one"
+    t, p = h.get('threshold'), h.get('params')
+    ok = dict(dim=_is_int(h.get('dim'), 1), n=_is_int(h.get('n'), 0), kind=h.get('kind') in INDEX_KINDS, model_id=isinstance(h.get('model_id'), str),
+              threshold=t is None or (isinstance(t, (int, float)) and -1 <= t <= 1), threshold_source=isinstance(h.get('threshold_source'), str),
+              params=isinstance(p, dict) and set(p) == set(INDEX_PARAMS) and all(_is_int(v, 1) for v in p.values()), faiss_kind=h.get('faiss_kind') in INDEX_KINDS[1:])
+    bad = [k for k,v in ok.items() if not v]
+    if bad: raise BadFileError(f"{path}: the gallery header's {bad[0]!r} is missing or wrong ({h.get(bad[0])!r})")
+    return h
+
+def _check_model(path, h:dict, model_id:str|None):
+    "Refuse a gallery that another model than `model_id` made"
+    if model_id is not None and h['model_id'] != model_id:
+        raise ValueError(f"{path}: made by model {h['model_id']} ({h['dim']}-d embeddings), not by this model {model_id}: enrol the people again with this model")
+
+def _gallery_from(cls, path, h:dict, emb:np.ndarray, ids, paths) -> FaceIndex:
+    "A `FaceIndex` from a checked header and its (n, dim) embeddings, ids and paths, refused when they do not fit it"
+    for name, v in (('ids', ids), ('paths', paths)):
+        if not (isinstance(v, list) and len(v) == h['n'] and all(isinstance(s, str) for s in v)): raise BadFileError(f"{path}: the gallery's {name} are not a list of {h['n']} strings")
+    if not np.isfinite(emb).all(): raise BadFileError(f"{path}: the gallery's embeddings hold NaN or infinite values")
+    g = cls(h['dim'], h['kind'], h['model_id'], h['threshold'], h['threshold_source'], **h['params'])
+    g.emb, g.ids, g.paths = emb, ids, paths
+    return g
+
+def _gallery_faiss(path, h:dict, search_kind:str, b:bytes):
+    "The faiss index in a gallery's `faiss` section: its type code checked before faiss reads it, its `d` and `ntotal` after"
+    if h['faiss_kind'] != search_kind or search_kind not in FAISS_FOURCC: raise BadFileError(f"{path}: a faiss section of kind {h['faiss_kind']!r}, but the gallery searches with {search_kind!r}")
+    if b[:4] != FAISS_FOURCC[search_kind]: raise BadFileError(f"{path}: the faiss section starts with {b[:4]!r}, not {FAISS_FOURCC[search_kind]!r} (faiss's {search_kind} index)")
+    import faiss
+    try: ix = faiss.deserialize_index(np.frombuffer(b, np.uint8))
+    except (RuntimeError, MemoryError) as e: raise BadFileError(f"{path}: faiss cannot read the faiss section ({str(e).splitlines()[0]})") from None
+    if (ix.d, ix.ntotal) != (h['dim'], h['n']): raise BadFileError(f"{path}: the faiss index holds {ix.ntotal} vectors of {ix.d} dimensions; the header says {h['n']} of {h['dim']}")
+    return ix
+
+def _load_old_gallery(cls, path, model_id:str|None) -> FaceIndex:
+    "A gallery in the torch file facelab wrote before `GALLERY_FORMAT`, checked as then; its faiss bytes are never read, the index is rebuilt"
+    d = load_weights(path)
+    keys = ('dim', 'kind', 'model_id', 'threshold', 'threshold_source', 'params', 'emb', 'ids', 'paths', 'faiss_kind')
+    if not isinstance(d, dict) or d.get('format') != OLD_GALLERY_FORMAT or not set(keys) <= set(d): raise BadFileError(f"{path}: not a facelab gallery ({GALLERY_FORMAT})")
+    p = d['params'] if isinstance(d['params'], (list, tuple)) and len(d['params']) == 3 else None
+    h = _gallery_header(path, dict({k: d[k] for k in keys[:5]}, n=len(d['ids']) if isinstance(d['ids'], list) else -1, params=p and dict(zip(INDEX_PARAMS, p)), faiss_kind=d['faiss_kind']))
+    _check_model(path, h, model_id)
+    e = d['emb']
+    if not (isinstance(e, torch.Tensor) and e.dtype == torch.float32 and tuple(e.shape) == (h['n'], h['dim'])): raise BadFileError(f"{path}: the gallery's embeddings are not {h['n']}x{h['dim']} float32")
+    warnings.warn(f"{path}: a gallery in facelab's older format: its faiss index is rebuilt from the embeddings, not read; save it to update the file")
+    return _gallery_from(cls, path, h, e.numpy().copy(), d['ids'], d['paths'])
+
+def _gallery_parts(path, h:dict, s:dict) -> tuple:
+    "`(emb, ids, paths)` from a gallery's sections, their sizes checked against the header `h`"
+    if not {'emb', 'meta'} <= set(s) <= {'emb', 'meta', 'faiss'}: raise BadFileError(f"{path}: gallery sections {sorted(s)}, expected emb, meta (and faiss)")
+    n, d = h['n'], h['dim']
+    if len(s['emb']) != n*d*4: raise BadFileError(f"{path}: the embeddings section holds {len(s['emb']):,} bytes, not {n}x{d} float32 ({n*d*4:,})")
+    try: meta = json.loads(s['meta'])
+    except ValueError: raise BadFileError(f"{path}: the gallery's ids and paths are not readable JSON") from None
+    meta = meta if isinstance(meta, dict) else {}
+    return np.frombuffer(s['emb'], '<f4').reshape(n, d).astype(np.float32), meta.get('ids'), meta.get('paths')
 
 @patch(cls_method=True)
 def load(cls:FaceIndex, path:Path, model_id:str|None=None) -> FaceIndex:
-    "A gallery written by `save`; refused when `model_id` is given and another model made it"
-    d = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(d, dict) or d.get('format') != GALLERY_FORMAT: raise ValueError(f"{path}: not a facelab gallery ({GALLERY_FORMAT})")
-    if model_id is not None and d['model_id'] != model_id:
-        raise ValueError(f"{path}: made by model {d['model_id']} ({d['dim']}-d embeddings), not by this model {model_id}: enrol the people again with this model")
-    g = cls(d['dim'], d['kind'], d['model_id'], d['threshold'], d['threshold_source'], *d['params'])
-    g.emb, g.ids, g.paths = d['emb'].numpy(), list(d['ids']), list(d['paths'])
-    if d['faiss'] is not None and d['faiss_kind'] == g.search_kind:
-        import faiss
-        g._index = faiss.deserialize_index(d['faiss'].numpy())
+    "A gallery written by `save`, every part checked against its header before use; refused when `model_id` is given and another model made it"
+    with open(path, 'rb') as f: old = f.read(2) == b'PK'  # a torch zip: the format before this one
+    if old: return _load_old_gallery(cls, path, model_id)
+    h, s = read_sections(path, GALLERY_FORMAT, GALLERY_VERSION)
+    h = _gallery_header(path, h); _check_model(path, h, model_id)
+    g = _gallery_from(cls, path, h, *_gallery_parts(path, h, s))
+    if 'faiss' in s: g._index = _gallery_faiss(path, h, g.search_kind, s['faiss'])
     return g
 
 @patch
@@ -600,11 +659,17 @@ def remove_duplicates(self:FaceRecognition, folder:Path, threshold:float=DUP_THR
 FaceRecognition.restore = staticmethod(restore_quarantine)
 
 # %% ../nbs/07_inference.ipynb #d4a2a14c
+def _refuse_existing(out:Path, overwrite:bool):
+    "`FileExistsError` when the output file `out` exists and `overwrite` was not asked for"
+    if Path(out).exists() and not overwrite: raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+
 def embed_photos(photos:str, # a photo, or a folder of photos (searched recursively)
                  cfg:RecCfg=RecCfg(),
                  out:str='', # .npz file for the embeddings (default: each printed with its row, as JSON)
+                 overwrite:bool=False, # replace an existing output file
                 ) -> Embedded:
     "Embeddings of the faces in `photos`, one row per face (or per photo without one)"
+    if out: _refuse_existing(out, overwrite)
     r = FaceRecognition.from_file(cfg=cfg).embed(photo_files(photos), progress=True)
     if out:
         with atomic_path(Path(out)) as tmp, open(tmp, 'wb') as f: np.savez(f, emb=r.emb, source=r.table.source.to_numpy(str), face=r.table.face.to_numpy())
@@ -650,8 +715,10 @@ def calibrate_model(folder:str, # identity-per-folder photos of people (the more
                     cfg:RecCfg=RecCfg(),
                     far:float|None=None, # target false-accept rate (default: best accuracy)
                     out:str='', # write the model with this threshold here (.pth, or .onnx for an ONNX model)
+                    overwrite:bool=False, # replace an existing output file
                    ) -> Calibration:
     "The model's threshold chosen on your own labelled photos"
+    if out: _refuse_existing(out, overwrite)
     fr = FaceRecognition.from_file(cfg=cfg)
     c = fr.calibrate(folder, far)
     if out: fr.save_threshold(out)
@@ -660,12 +727,15 @@ def calibrate_model(folder:str, # identity-per-folder photos of people (the more
 def export_model(out:str='', # the .onnx file (default: the model's path with .onnx)
                  cfg:RecCfg=RecCfg(),
                  check:str='', # folder of aligned faces to compare ONNX with PyTorch on (refused below cosine 0.9999)
+                 overwrite:bool=False, # replace an existing output file
                 ) -> dict:
-    "Export `cfg.model` to ONNX for onnxruntime and the browser, with its preprocessing and threshold in the metadata"
+    "Export `cfg.model` to ONNX for onnxruntime and the browser, with its preprocessing and threshold (its source named by file name, not path) in the metadata"
+    out = Path(out or Path(cfg.model).with_suffix('.onnx'))
+    _refuse_existing(out, overwrite)
     e = load_embedder(cfg.model, 'cpu')
     if not isinstance(e, TorchEmbedder): raise ValueError(f"{cfg.model}: export needs a facelab checkpoint (.pth), not an ONNX file")
-    out = Path(out or Path(cfg.model).with_suffix('.onnx'))
-    export_onnx(e.model, out, e.meta.get('threshold'), e.meta.get('threshold_source') or f'stored in {cfg.model}')
+    t = e.meta.get('threshold')
+    export_onnx(e.model, out, t, '' if t is None else e.meta.get('threshold_source') or f'stored in {Path(cfg.model).name}')
     res = dict(path=str(out), mb=round(out.stat().st_size/2**20, 2), model_id=e.model_id)
     if check:
         faces = FaceRecognition(e, RecCfg(kind='aligned')).faces(photo_files(check)[:64])[1]

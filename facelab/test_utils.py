@@ -6,14 +6,14 @@ Docs: https://facelab-course.github.io/facelab/test_utils.html.md"""
 
 # %% ../nbs/97_test_utils.ipynb #c8860a33
 from __future__ import annotations
-import os
+import os, io, sys, hashlib, tarfile, subprocess
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 from PIL import Image
 
 # %% auto #0
-__all__ = ['make_bad_images', 'no_kaggle_credentials']
+__all__ = ['make_bad_images', 'no_kaggle_credentials', 'make_tar', 'run_killed', 'snapshot']
 
 # %% ../nbs/97_test_utils.ipynb #c6190a76
 def make_bad_images(dest:Path, face:Path) -> dict:
@@ -46,3 +46,49 @@ def no_kaggle_credentials(config_dir:Path):
     try: yield
     finally:
         del os.environ['KAGGLE_CONFIG_DIR']; os.environ.update(saved)
+
+# %% ../nbs/97_test_utils.ipynb #5a618d7b
+def make_tar(path:Path, members:list) -> Path:
+    "A .tgz of `members`, in order: `(name, bytes)` files, `(name, 'sym'|'hard', target)` links, `(name, 'dev')`, `(name, 'zeros', n)`"
+    with tarfile.open(path, 'w:gz') as t:
+        for m in members:
+            ti = tarfile.TarInfo(m[0]); data = None
+            if len(m) == 2 and isinstance(m[1], bytes): ti.size, data = len(m[1]), io.BytesIO(m[1])
+            elif m[1] in ('sym', 'hard'): ti.type, ti.linkname = (tarfile.SYMTYPE if m[1] == 'sym' else tarfile.LNKTYPE), m[2]
+            elif m[1] == 'dev': ti.type, ti.devmajor, ti.devminor = tarfile.CHRTYPE, 1, 3
+            elif m[1] == 'zeros': ti.size, data = m[2], _Zeros(m[2])
+            t.addfile(ti, data)
+    return Path(path)
+
+class _Zeros(io.RawIOBase):
+    "`n` zero bytes, read without holding them in memory"
+    def __init__(self, n): self.left = n
+    def readable(self): return True
+    def readinto(self, b):
+        k = min(len(b), self.left); b[:k] = bytes(k); self.left -= k; return k
+
+# %% ../nbs/97_test_utils.ipynb #7f6b3949
+_KILL_PRELUDE = '''
+import os, signal, importlib
+_mod, _fn = {target!r}.rsplit('.', 1)
+_m = importlib.import_module(_mod); _real = getattr(_m, _fn); _calls = [0]
+def _dying(*a, **k):
+    _calls[0] += 1
+    if _calls[0] == {at}: os.kill(os.getpid(), signal.SIGKILL)
+    return _real(*a, **k)
+setattr(_m, _fn, _dying)
+'''
+
+def run_killed(code:str, # Python code to run in a new process
+               target:str, # a module-level function, e.g. 'os.replace' or 'shutil.copyfileobj'
+               at:int, # kill the process just before this call of `target` (1: the first)
+               timeout:float=300) -> subprocess.CompletedProcess:
+    "Run `code` in a new Python process that SIGKILLs itself just before the `at`-th call of `target`"
+    return subprocess.run([sys.executable, '-c', _KILL_PRELUDE.format(target=target, at=at) + code],
+                          capture_output=True, text=True, timeout=timeout)
+
+def snapshot(folder:Path) -> dict:
+    "`{relative path: sha256}` of every file under `folder` (links not followed)"
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob('*')) if p.is_file() and not p.is_symlink()}

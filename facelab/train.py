@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/classification.html.md"""
 
 # %% ../nbs/04_classification.ipynb #a137720a
 from __future__ import annotations
-import os, json, math, random, hashlib, tempfile, time, warnings
+import os, sys, json, math, shutil, subprocess, random, hashlib, tempfile, time, warnings
 from pathlib import Path
 from dataclasses import dataclass, asdict, replace, field
 from collections import Counter
@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np, pandas as pd, torch
 import torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner, save_model, load_model
+from fastai.torch_core import get_model
+from fastcore.foundation import L
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader as FastDL
 from fastai.callback.core import Callback, CancelFitException
@@ -27,16 +29,17 @@ from fastai.metrics import accuracy, top_k_accuracy
 from fastai.optimizer import Adam, SGD
 from fastai.torch_core import params
 import matplotlib.pyplot as plt
-from .core import atomic_path, atomic_save, get_data_path, default_device, loader_workers
-from .data import scan_faces, split_closed, write_submission
-from .transforms import FaceAugment, FaceTensorDataset, face_tfms, load_face_tensors, ProgressiveAug, denorm
+from .core import atomic_path, atomic_save, get_data_path, default_device, loader_workers, own_folder
+from .data import scan_faces, split_closed, write_submission, RecordFaces
+from .transforms import FaceAugment, FaceTensorDataset, FaceFileDataset, face_tfms, load_face_tensors, ProgressiveAug, denorm
 from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel
 
 # %% auto #0
-__all__ = ['LOSSES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'cfg_dls',
-           'top5_accuracy', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
-           'ResumeCheckpoint', 'CpuBF16', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face',
-           'SGDR', 'MHLR', 'register_schedule', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
+__all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg',
+           'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
+           'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'load_checkpoint', 'CpuBF16',
+           'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face', 'SGDR', 'MHLR',
+           'register_schedule', 'train_peak_mb', 'link_faces', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
            'WallClockBudget', 'FaceInterpretation', 'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
@@ -62,14 +65,16 @@ class TrainCfg:
     channels_last: bool|None = None # NHWC memory format (None: the backbone's measured choice, `BackboneInfo.channels_last`; mnv4s: on, 1.34x the images/s)
     bf16: bool|None = None # bfloat16 autocast (None: on CUDA when supported; on a CPU when the backbone's `BackboneInfo.bf16` says it helps)
     minutes: float|None = None # wall-clock budget when `epochs` is 0, validation included; the epochs are re-fitted to it after each epoch (`WallClockBudget`)
+    cache: bool|None = None # keep decoded faces in memory (None: when they fit in `CACHE_MAX_BYTES`, else stream them from disk)
     workers: int|None = None # DataLoader worker processes (None: `loader_workers`: 0 on a CPU, up to 8 on CUDA)
     seed: int = 42 # seeds the model's initial weights and each epoch's order and augmentation
     tensorboard: bool = False # also log to TensorBoard
 
 # %% ../nbs/04_classification.ipynb #ab13ba4b
 def _cache_key(paths:list, size:int) -> str:
+    "Of the faces' paths, sizes and modification times: a re-aligned face makes a new cache"
     h = hashlib.sha256(f'{size}\n'.encode())
-    for p in paths: h.update(f'{p}\n'.encode())
+    for p in paths: st = os.stat(p); h.update(f'{p}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:16]
 
 def cached_face_tensors(paths:list, size:int, cache:bool=True, progress:bool=True) -> torch.Tensor:
@@ -81,11 +86,16 @@ def cached_face_tensors(paths:list, size:int, cache:bool=True, progress:bool=Tru
     atomic_save(x, f)
     return x
 
-def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_closed`)
-             size:int=112, bs:int=64, aug='mild', workers:int|None=None, cache:bool=True, device=None,
+CACHE_MAX_BYTES = 512 * 2**20 # decoded faces up to this much stay in memory (the main job's 10,531 at 112 px: 396 MB); more stream from disk
+
+def face_dls(df:pd.DataFrame, # `path` (or record numbers of `records`), `identity`, `is_valid` (see `split_closed`)
+             size:int=112, bs:int=64, aug='mild', workers:int|None=None,
+             cache:bool|None=None, # decode every face once into memory (None: when they fit in `CACHE_MAX_BYTES`); else stream them from disk
+             device=None,
              batch_aug:bool=False, # augment whole batches on the device (`FaceAugment(batched=True)`) where the level allows
+             records=None, # a `RecordFaces` (insightface `.rec`) whose record numbers `df.path` holds; always streamed
             ) -> DataLoaders:
-    "fastai `DataLoaders` of augmented uint8-cached faces; `dls.vocab` lists the classes, `dls.aug` the augmenter"
+    "fastai `DataLoaders` of augmented faces, cached as uint8 or streamed from disk; `dls.vocab` lists the classes, `dls.aug` the augmenter"
     trn, val = df[~df.is_valid], df[df.is_valid]
     vocab = sorted(trn.identity.unique())
     known = val.identity.isin(vocab)
@@ -93,9 +103,14 @@ def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_close
     val = val[known]
     idx = {c: i for i,c in enumerate(vocab)}
     aug = aug if isinstance(aug, FaceAugment) else FaceAugment(aug, size, batched=batch_aug)
-    x = cached_face_tensors(trn.path.tolist() + val.path.tolist(), size, cache)
-    tds = FaceTensorDataset(x[:len(trn)], trn.identity.map(idx).values, aug)
-    vds = FaceTensorDataset(x[len(trn):], val.identity.map(idx).values, face_tfms('none', size))
+    if cache is None: cache = records is None and (len(trn) + len(val))*3*size*size <= CACHE_MAX_BYTES
+    if cache:
+        x = cached_face_tensors(trn.path.tolist() + val.path.tolist(), size)
+        tds = FaceTensorDataset(x[:len(trn)], trn.identity.map(idx).values, aug)
+        vds = FaceTensorDataset(x[len(trn):], val.identity.map(idx).values, face_tfms('none', size))
+    else:  # one face at a time from disk: memory holds the batches in flight, not the set
+        tds = FaceFileDataset(trn.path.tolist(), trn.identity.map(idx).values, size, aug, records)
+        vds = FaceFileDataset(val.path.tolist(), val.identity.map(idx).values, size, face_tfms('none', size), records)
     device = torch.device(device or default_device())
     # batched augmentation as fastai's `after_batch`, only when asked (nothing added to the default loader); a partial,
     # not a bound method, because fastai's `DataLoader.new` (used by `get_preds`) drops bound methods
@@ -104,9 +119,16 @@ def face_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (see `split_close
     dls.vocab, dls.aug, dls.size = vocab, aug, size
     return dls
 
-def cfg_dls(df:pd.DataFrame, cfg) -> DataLoaders:
+def face_source(data:str) -> tuple:
+    "`(frame, records)` of a training set: an identity-per-folder tree (records None), or an insightface `.rec` file"
+    if str(data).endswith('.rec'):
+        r = RecordFaces(data)
+        return pd.DataFrame(dict(path=np.arange(len(r)), identity=r.labels)), r
+    return scan_faces(data), None
+
+def cfg_dls(df:pd.DataFrame, cfg, records=None) -> DataLoaders:
     "`face_dls` of `df` as the `TrainCfg` `cfg` says (input size, batch size, augmentation, workers)"
-    return face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers, batch_aug=cfg.batch_aug)
+    return face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers, cfg.cache, batch_aug=cfg.batch_aug, records=records)
 
 # %% ../nbs/04_classification.ipynb #b5ebacc7
 def top5_accuracy(inp, targ): return top_k_accuracy(inp, targ, k=min(5, inp.shape[-1]))
@@ -145,6 +167,13 @@ class AtomicSaveModelCallback(_InFit, SaveModelCallback):
         file = self.path/self.model_dir/f'{name}.pth'
         with atomic_path(file) as tmp: save_model(tmp, self.learn.model, getattr(self.learn, 'opt', None), with_opt=self.with_opt)
         self.last_saved_path = file
+    def before_fit(self):
+        super().before_fit()
+        if getattr(self.learn, 'resume_best', None) is not None: self.best = self.learn.resume_best  # the best before the stop
+    def after_fit(self, **kwargs):  # fastai's, loading with `weights_only=True` whatever fastai's version does
+        if not self.at_end and not self.every_epoch: self.learn.load(self.fname, with_opt=self.with_opt, weights_only=True)
+        else: super().after_fit(**kwargs)
+        self.in_fit = False
 
 class ResumableEarlyStopping(_InFit, EarlyStoppingCallback):
     "`EarlyStoppingCallback` that ignores the epochs a resumed run skipped"
@@ -156,8 +185,23 @@ class ResumeCheckpoint(_InFit, Callback):
     order = 65
     def after_epoch(self):
         if _resumed_past(self): return
-        with atomic_path(self.path/'last.pth') as tmp: save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
-        with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps({'next_epoch': self.epoch+1, 'epochs': self.n_epoch}))
+        best = next((c.best for c in self.learn.cbs if isinstance(c, AtomicSaveModelCallback)), None)  # so a resumed run keeps the same best epoch
+        at = {'next_epoch': self.epoch+1, 'epochs': self.n_epoch, 'best': _plain(best)}
+        # one file: the weights and the epoch they end can never disagree, wherever the process is killed
+        atomic_save(dict(model=get_model(self.learn.model).state_dict(), opt=self.learn.opt.state_dict(), **at), self.path/'last.pth')
+        with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps(at))  # the same, for people to read
+
+def _plain(v): return None if v is None else float(v)
+
+CKPT_GLOBALS = [L, np.core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, t) for t in np.dtypes.__all__]] # fastai's optimizer state holds these (the list fastai's `load_model` allows)
+
+def load_checkpoint(path:Path, learn:Learner) -> dict:
+    "Load `last.pth` into `learn`'s model and optimizer (data only, never code); returns the epoch it ends, the fit's length, the best metric"
+    with torch.serialization.safe_globals(CKPT_GLOBALS):
+        state = torch.load(path, map_location=learn.dls.device, weights_only=True)
+    get_model(learn.model).load_state_dict(state['model']); learn.opt.load_state_dict(state['opt'])
+    if 'next_epoch' in state: return {k: state.get(k) for k in ('next_epoch', 'epochs', 'best')}
+    return json.loads((Path(path).parent/'last_epoch.json').read_text())  # a checkpoint from before: its epoch beside it
 
 class CpuBF16(Callback):
     "bfloat16 autocast for the forward pass and loss on a CPU (fastai's `MixedPrecision` is CUDA-only); bf16 has float32's range, so no loss scaling"
@@ -203,6 +247,8 @@ def resolve_train_cfg(cfg:TrainCfg) -> TrainCfg:
     return replace(cfg, model=replace(cfg.model, head=cfg.model.head or spec.head, k=spec.k if cfg.model.k == 1 else cfg.model.k),
                    label_smoothing=spec.label_smoothing if cfg.label_smoothing is None else cfg.label_smoothing)
 
+RUN_FILES = ('history.csv', 'last.pth', 'last_epoch.json', 'best.pth', 'model.pth', 'cfg.json') # what a run writes
+
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
     "A fastai `Learner` for `cfg` on `dls`, saving into `path`"
     cfg = resolve_train_cfg(cfg)
@@ -215,7 +261,7 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)  # convolutions then keep their outputs NHWC too
     if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    path = own_folder(path, 'train', legacy=('last_epoch.json',))  # never a folder of the user's own (a run from before markers has last_epoch.json)
     cbs = [EpochSeed(cfg.seed), CSVLogger('history.csv', append=True), ResumeCheckpoint(),
            AtomicSaveModelCallback(monitor='accuracy', fname='best'), *loss_cbs, *extra_cbs]
     if cfg.clip: cbs.append(GradientClip(cfg.clip))
@@ -241,19 +287,32 @@ def _lr(learn:Learner, cfg:TrainCfg):
 def _write_cfg(learn:Learner):
     with atomic_path(learn.path/'cfg.json') as tmp: tmp.write_text(json.dumps(asdict(learn.cfg), default=str))
 
+def _check_rerun(path:Path, resume:bool, overwrite:bool):
+    "Refuse to start a run where one is (unless `overwrite`: then its files go); `resume` goes on with it"
+    found = [f for f in RUN_FILES if (path/f).exists()]
+    if not found: return
+    if resume and (path/'last.pth').exists(): return  # go on from last.pth
+    if resume and set(found) <= {'history.csv', 'cfg.json'}: (path/'history.csv').unlink(missing_ok=True); return  # stopped before its first checkpoint
+    if not overwrite:
+        raise FileExistsError(f"{path}: holds a run ({', '.join(found)}); nothing was changed. Pass resume (--resume) to go on with it, "
+                              f"overwrite (--overwrite) to start again and replace its files, or choose another folder (--out)")
+    for f in found: (path/f).unlink()
+
 def fit_face(learn:Learner, resume:bool=False,
              guess:int|None=None, # with a budget (`epochs` 0): the first estimate of the epochs (None: `epochs_for_budget` times a few steps)
+             overwrite:bool=False, # start again in a folder that holds a run, replacing its files
             ) -> Learner:
     "Train `learn` for `learn.cfg.epochs`, or for `learn.cfg.minutes` of wall clock when `epochs` is 0; resume from `last.pth` when `resume`"
     cfg, start, budget = learn.cfg, 0, None
     if cfg.lr_schedule not in SCHEDULES: raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
+    _check_rerun(learn.path, resume, overwrite)
+    learn.resume_best = None
     if resume and (learn.path/'last.pth').exists():
         learn.create_opt()
-        load_model(learn.path/'last.pth', learn.model, learn.opt, device=learn.dls.device)
-        last = json.loads((learn.path/'last_epoch.json').read_text())
+        last = load_checkpoint(learn.path/'last.pth', learn)
         start = last['next_epoch']  # a budgeted run resumes with the length its budget had fixed, as a plain run
+        learn.resume_best = last.get('best')
         learn.cfg = cfg = replace(cfg, epochs=last.get('epochs', cfg.epochs), minutes=None)
-    elif (learn.path/'history.csv').exists(): (learn.path/'history.csv').unlink()
     learn.resume_from = start
     epochs, cbs = cfg.epochs, []
     if not cfg.epochs:
@@ -322,17 +381,38 @@ def _plateau(learn, epochs, lr, start, cbs=()):
 @register_schedule('mhlr')
 def _mhlr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[MHLR(), *cbs], start_epoch=start)
 
+# %% ../nbs/04_classification.ipynb #9ba881b7
+def train_peak_mb(data:str, out:str, *args) -> float:
+    "Peak resident memory (MB) of `facelab train data --out out *args`, run in a fresh process"
+    code = ("import resource, subprocess, sys\n"
+            f"r = subprocess.run([sys.executable, '-m', 'facelab.cli', 'train', {str(data)!r}, '--out', {str(out)!r}, *{list(map(str, args))!r}], capture_output=True, text=True)\n"
+            "if r.returncode: sys.exit(r.stderr[-2000:])\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f"facelab train {data} failed: {r.stderr[-2000:]}")
+    return int(r.stdout.split()[-1])/1024
+
+def link_faces(faces:pd.DataFrame, dest:Path, n:int) -> Path:
+    "A scale-test folder of `n` faces: `faces` hard-linked again and again under `<identity>-<k>/` (the same faces, more names)"
+    for i in range(n):
+        r = faces.iloc[i % len(faces)]; d = Path(dest)/f"{r.identity}-{i // len(faces)}"
+        d.mkdir(parents=True, exist_ok=True)
+        try: os.link(r.path, d/Path(r.path).name)
+        except OSError: shutil.copy(r.path, d/Path(r.path).name)
+    return Path(dest)
+
 # %% ../nbs/04_classification.ipynb #13f466ed
-def train_folder(data:str, # identity-per-folder root of aligned faces
+def train_folder(data:str, # identity-per-folder root of aligned faces, or an insightface `.rec` file (with its `.idx`)
                  cfg:TrainCfg=TrainCfg(), # the training run
                  out:str='runs/face', # run folder (checkpoints, history, final model)
                  valid_pct:float=0.2, # fraction of each person's faces held out for validation
                  resume:bool=False, # continue from `out/last.pth`
+                 overwrite:bool=False, # start again in an `out` that holds a run, replacing its files
                 ) -> dict:
     "Train a face classifier on the identity folders under `data`, save `out/model.pth`; returns the final metrics"
-    df = split_closed(scan_faces(data), valid_pct, cfg.seed)
-    learn = face_learner(cfg_dls(df, cfg), cfg, out)
-    fit_face(learn, resume=resume)
+    df, records = face_source(data)
+    learn = face_learner(cfg_dls(split_closed(df, valid_pct, cfg.seed), cfg, records), cfg, out)
+    fit_face(learn, resume=resume, overwrite=overwrite)
     metrics = dict(zip(['valid_loss', 'accuracy', 'top5_accuracy'], map(float, learn.validate())))
     save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
     return metrics

@@ -22,12 +22,12 @@ from .faces import FACE_SIZE
 # %% auto #0
 __all__ = ['FACE_MEAN', 'FACE_STD', 'AUG_LEVELS', 'face_tensor', 'load_face_tensors', 'AugConfig', 'aug_config', 'face_tfms',
            'denorm', 'show_augmentations', 'batchable', 'batch_augment', 'FaceAugment', 'FaceTensorDataset',
-           'ProgressiveAug', 'aug_explorer']
+           'FaceFileDataset', 'ProgressiveAug', 'aug_explorer']
 
 # %% ../nbs/02_transforms.ipynb #dc07c787
-def face_tensor(path, size:int=FACE_SIZE) -> torch.Tensor:
-    "3x`size`x`size` uint8 tensor of the image at `path` (any mode), resized if needed"
-    im = load_image(path)
+def face_tensor(path, size:int=FACE_SIZE, name:str|None=None) -> torch.Tensor:
+    "3x`size`x`size` uint8 tensor of the image at `path` (or of image bytes, called `name` in errors; any mode), resized if needed"
+    im = load_image(path, name=name)
     if im.size != (size, size): im = im.resize((size, size), resample=3) # bicubic
     return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)
 
@@ -190,6 +190,21 @@ class FaceTensorDataset(Dataset):
         self.x, self.y, self.tfm = x, torch.tensor(np.asarray(y, dtype=np.int64).copy()), tfm or face_tfms('none', x.shape[-1])
     def __len__(self): return len(self.x)
     def __getitem__(self, i): return self.tfm(self.x[i]), self.y[i]
+
+class FaceFileDataset(Dataset):
+    "Items `(tfm(face), y)` decoded one at a time from image files, or from a `RecordFaces`' records: memory holds a batch, not the set"
+    def __init__(self, items:list, # image paths, or record numbers of `records`
+                 y, size:int=FACE_SIZE, tfm=None, records=None):
+        if len(items) != len(y): raise ValueError(f"{len(items)} faces but {len(y)} labels")
+        self.items, self.size, self.records = list(items), size, records
+        self.y, self.tfm = torch.tensor(np.asarray(y, dtype=np.int64).copy()), tfm or face_tfms('none', size)
+    def __len__(self): return len(self.items)
+    def face(self, i:int) -> torch.Tensor:
+        "Face `i` as a uint8 tensor, read and decoded now"
+        if self.records is None: return face_tensor(self.items[i], self.size)
+        r = int(self.items[i])
+        return face_tensor(self.records[r][0], self.size, name=f"{self.records.rec} record {self.records.keys[r]}")
+    def __getitem__(self, i): return self.tfm(self.face(i)), self.y[i]
 
 # %% ../nbs/02_transforms.ipynb #8ea033af
 class ProgressiveAug(Callback):

@@ -15,21 +15,24 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from sklearn.metrics import roc_curve, roc_auc_score
 import matplotlib.pyplot as plt
-from .core import atomic_path, atomic_save
-from .data import get_dataset, dataset_variant, scan_faces, read_lfw_pairs, split_closed, extra_faces, write_submission, UNKNOWN_ID
+from .core import atomic_path, atomic_save, path_inside
+from .data import get_dataset, dataset_variant, scan_faces, read_lfw_pairs, read_bin, write_bin, load_image, BadImageError, BadRecordError, split_closed, extra_faces, write_submission, UNKNOWN_ID
 from .faces import align_lfw, aligned_dataset
 from .transforms import face_tensor, face_tfms, ProgressiveAug
-from .models import ModelCfg, FaceModel, save_face_model
+from .models import ModelCfg, FaceModel, save_face_model, load_face_model
+from fastai.callback.core import Callback
 from .train import TrainCfg, cfg_dls, face_learner, fit_face, epochs_for_budget
 from .losses import MarginCfg
 
 # %% auto #0
-__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'DENSE_MAX_PER_PERSON', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame',
-           'best_threshold', 'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification',
-           'lfw_benchmark', 'dense_scores', 'dense_metrics', 'lfw_dense', 'Gallery', 'open_set_metrics',
-           'choose_open_threshold', 'dir_at_far', 'write_verification_submission', 'threshold_explorer', 'LfwCfg',
-           'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark',
-           'plot_seed_runs']
+__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER_PERSON', 'extract_embeddings',
+           'lfw_test_identities', 'lfw_train_frame', 'best_threshold', 'kfold_accuracy', 'tar_at_far', 'eer',
+           'verification_metrics', 'plot_verification', 'lfw_benchmark', 'PairSet', 'register_eval_set',
+           'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs', 'set_metrics', 'evaluate',
+           'VerificationCallback', 'eval_model', 'dense_scores', 'dense_metrics', 'lfw_dense', 'Gallery',
+           'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
+           'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
+           'seed_table', 'loss_benchmark', 'plot_seed_runs']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
 def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
@@ -149,6 +152,120 @@ def lfw_benchmark(model:FaceModel, protocol:str='disjoint', # 'disjoint' (folds 
     a, b = emb[[idx[p] for p in pairs.path_a]], emb[[idx[p] for p in pairs.path_b]]
     scored = pairs.assign(score=(a*b).sum(1).numpy())
     return verification_metrics(scored.score, scored.same, scored.fold), scored
+
+# %% ../nbs/06_verification.ipynb #a8a8bf31
+@dataclass
+class PairSet:
+    "A verification set: `faces` (paths, or an (n, 3, s, s) uint8 tensor), pairs `a`/`b` indexing them, `same`, `folds`"
+    name: str
+    faces: object
+    a: np.ndarray
+    b: np.ndarray
+    same: np.ndarray
+    folds: np.ndarray
+    def __len__(self): return len(self.same)
+    def __repr__(self): return f"PairSet({self.name}: {len(self):,} pairs, {int(self.same.sum()):,} same, {len(np.unique(self.folds))} folds)"
+
+EVAL_SETS = {} # name: build(size) -> PairSet, filled by `register_eval_set`
+
+def register_eval_set(name:str):
+    "Decorator: register `build(size) -> PairSet` as the evaluation set `name`"
+    def deco(fn): EVAL_SETS[name] = fn; return fn
+    return deco
+
+def _pairs_frame(df:pd.DataFrame, name:str) -> PairSet:
+    "A `PairSet` from a frame of `path_a`, `path_b`, `same`, `fold`"
+    paths = sorted(set(df.path_a) | set(df.path_b)); idx = {p: i for i, p in enumerate(paths)}
+    return PairSet(name, paths, df.path_a.map(idx).to_numpy(), df.path_b.map(idx).to_numpy(), df.same.to_numpy(bool), df.fold.to_numpy())
+
+@register_eval_set('lfw')
+def lfw_pairs_set(size:int=112, aligned:bool=True, protocol:str='disjoint') -> PairSet:
+    "LFW's pairs, aligned by chapter 01: folds 6-10 (`disjoint`, the course's test) or all ten (`standard`)"
+    lfw = get_dataset('lfw'); pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw)
+    if protocol == 'disjoint': pairs = pairs[pairs.fold.isin(TEST_FOLDS)].reset_index(drop=True)
+    if aligned:
+        root = align_lfw(sorted(set(pairs.path_a) | set(pairs.path_b)), progress=False)
+        pairs = pairs.assign(**{c: [str(root/Path(p).relative_to(lfw)) for p in pairs[c]] for c in ('path_a', 'path_b')})
+    return _pairs_frame(pairs, 'lfw' if protocol == 'disjoint' else 'lfw (10 folds)')
+
+def bin_set(path:Path, size:int=112, n_folds:int=10) -> PairSet:
+    "An insightface `.bin` set, decoded to `size` (its faces are 112x112 RGB on the ArcFace template); `n_folds` consecutive folds"
+    path = Path(path); imgs, same = read_bin(path)
+    x = torch.empty(len(imgs), 3, size, size, dtype=torch.uint8)
+    for i, b in enumerate(imgs):
+        im = load_image(b, name=f"{path} record {i}")  # a damaged record is named
+        x[i] = torch.from_numpy(np.asarray(im if im.size == (size, size) else im.resize((size, size), resample=3)).copy()).permute(2, 0, 1)
+    n = len(same)
+    return PairSet(path.stem, x, np.arange(0, 2*n, 2), np.arange(1, 2*n, 2), same, np.arange(n)*n_folds//max(n, 1))
+
+def folder_set(root:Path, pairs_file:str='pairs.txt', n_folds:int=10) -> PairSet:
+    "Aligned faces under `root` with a pair list (`a b same` per line, paths relative to `root`); `n_folds` consecutive folds"
+    root = Path(root); lines = [l.replace(',', ' ').split() for l in (root/pairs_file).read_text().splitlines() if l.strip()]
+    bad = next((k for k, f in enumerate(lines, 1) if len(f) != 3 or f[2] not in ('0', '1')), None)
+    if bad: raise ValueError(f"{root/pairs_file}:{bad}: expected 'a b same' (same: 0 or 1), got {' '.join(lines[bad-1])!r}")
+    df = pd.DataFrame(dict(path_a=[str(path_inside(root, f[0], f"{root/pairs_file}:{k}")) for k, f in enumerate(lines, 1)],
+                           path_b=[str(path_inside(root, f[1], f"{root/pairs_file}:{k}")) for k, f in enumerate(lines, 1)],
+                           same=[f[2] == '1' for f in lines], fold=np.arange(len(lines))*n_folds//max(len(lines), 1)))
+    missing = sorted(set(p for p in df.path_a.tolist() + df.path_b.tolist() if not os.path.exists(p)))
+    if missing: raise FileNotFoundError(f"{root/pairs_file}: {len(missing)} listed faces do not exist, e.g. {missing[0]}")
+    return _pairs_frame(df, root.name)
+
+def pair_set(spec:str, size:int=112) -> PairSet:
+    "The evaluation set `spec`: a name in `EVAL_SETS`, a `.bin` file, or a folder with `pairs.txt`"
+    if spec in EVAL_SETS: return EVAL_SETS[spec](size)
+    p = Path(spec)
+    if p.suffix == '.bin' and p.is_file(): return bin_set(p, size)
+    if p.is_dir() and (p/'pairs.txt').exists(): return folder_set(p)
+    raise FileNotFoundError(f"{spec}: not an evaluation set (known: {', '.join(EVAL_SETS)}; or a .bin file; or a folder with pairs.txt)")
+
+# %% ../nbs/06_verification.ipynb #ade49483
+EVAL_FARS = (1e-3, 1e-4) # the false-accept rates the papers' tables report
+
+def score_pairs(model:FaceModel, ps:PairSet, tta_flip:bool=True, progress:bool=False) -> np.ndarray:
+    "The cosine of each pair of `ps`'s faces, embedded once each"
+    emb = extract_embeddings(model, ps.faces, tta_flip, progress=progress)
+    return (emb[ps.a]*emb[ps.b]).sum(1).numpy()
+
+def set_metrics(scores, ps:PairSet) -> dict:
+    "k-fold accuracy ± std, AUC, EER and TAR at `EVAL_FARS` of `scores` on `ps` (nan where the impostors are too few for a FAR)"
+    m = verification_metrics(scores, ps.same, ps.folds)
+    n_imp = int((~ps.same).sum())
+    return {'set': ps.name, 'pairs': len(ps), 'accuracy': m['accuracy'], 'accuracy_std': m['accuracy_std'], 'auc': m['auc'], 'eer': m['eer'],
+            **{f'tar@far={f:g}': m.get(f'tar@far={f:g}', np.nan) if f*n_imp >= 1 else np.nan for f in EVAL_FARS}}
+
+def evaluate(model:FaceModel, sets:str|list='lfw', tta_flip:bool=True, progress:bool=False) -> pd.DataFrame:
+    "One row per evaluation set of `sets` (comma-separated or a list of names, `.bin` files, folders): accuracy ± std, AUC, EER, TAR@FAR"
+    specs = [s.strip() for s in sets.split(',') if s.strip()] if isinstance(sets, str) else list(sets)
+    rows = []
+    for s in specs:
+        ps = s if isinstance(s, PairSet) else pair_set(s, model.embedder.size)
+        rows.append(set_metrics(score_pairs(model, ps, tta_flip, progress), ps))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/06_verification.ipynb #663ebabe
+class VerificationCallback(Callback):
+    "Every `every` epochs (and after the last), `evaluate` the model on `sets`; the rows go to `path/'eval.csv'`"
+    order = 70
+    def __init__(self, sets:str|list='lfw', every:int=1, tta_flip:bool=True): self.specs, self.every, self.tta_flip, self.rows = sets, every, tta_flip, []
+    def before_fit(self):
+        if not hasattr(self, 'sets'):
+            specs = [s.strip() for s in self.specs.split(',') if s.strip()] if isinstance(self.specs, str) else list(self.specs)
+            self.sets = [s if isinstance(s, PairSet) else pair_set(s, self.learn.model.embedder.size) for s in specs]
+    def after_epoch(self):
+        if (self.epoch+1) % self.every and self.epoch+1 != self.n_epoch: return
+        t = evaluate(self.learn.model, self.sets, self.tta_flip).assign(epoch=self.epoch)
+        self.learn.model.train()
+        self.rows.append(t)
+        with atomic_path(self.path/'eval.csv') as tmp: pd.concat(self.rows, ignore_index=True).to_csv(tmp, index=False)
+
+def eval_model(model:str='runs/lfw/model.pth', # a facelab checkpoint
+               sets:str='lfw', # evaluation sets, comma-separated: names in `EVAL_SETS`, `.bin` files, folders with pairs.txt
+               tta:bool=True, # average each face with its mirror image
+              ) -> pd.DataFrame:
+    "Score a saved model on evaluation sets: accuracy ± std, AUC, EER and TAR@FAR per set"
+    m, _ = load_face_model(model)
+    try: return evaluate(m, sets, tta)
+    except BadImageError as e: raise BadRecordError(str(e)) from None  # a damaged set is a failed command (exit 4), naming file and record
 
 # %% ../nbs/06_verification.ipynb #e0cef017
 def dense_scores(emb:torch.Tensor|np.ndarray, ids) -> tuple:
@@ -300,6 +417,8 @@ class LfwCfg:
     aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
     valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
     dense: bool = False # also the dense protocol: every pair among all LFW photos of the test people (`lfw_dense`)
+    resume: bool = False # go on with the run in `out` (its last.pth) after a stop
+    overwrite: bool = False # start again in an `out` that holds a run, replacing its files
     # the training run: 15 minutes of wall clock (epochs 0), validation included; s=32 beat insightface's 64 here (a small model from scratch);
     # the GDC neck beat pooling by 12 points in 10 minutes (table below)
     train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112, neck='gdc'), loss='arcface', epochs=0, minutes=15, loss_cfg=MarginCfg(scale=32.0, schedule=True, ramp=0.5))
@@ -339,7 +458,7 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     sched = {0: tc.aug, guess//2: cfg.aug_to} if cfg.aug_to and guess >= 4 else None
     if sched: learn.add_cb(ProgressiveAug(dls.aug, sched))
     learn.cfg = replace(learn.cfg, aug_schedule=sched)
-    t1 = time.perf_counter(); fit_face(learn, guess=guess); t_train = time.perf_counter() - t1
+    t1 = time.perf_counter(); fit_face(learn, resume=cfg.resume, guess=guess, overwrite=cfg.overwrite); t_train = time.perf_counter() - t1
     epochs = learn.cfg.epochs
     metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
     if cfg.dense: metrics.update(lfw_dense(learn.model, cfg.align))
@@ -379,7 +498,8 @@ def loss_benchmark(cfg:LfwCfg=LfwCfg(), # the main job each loss runs (same data
                    losses:str='ce,arcface,cosface,subcenter,pml_arcface', # comma-separated names in `LOSSES`
                    out:str='runs/bench', # each run goes to `out/<loss>` (with `seeds`: `out/<loss>-s<seed>`)
                    seeds:str='', # comma-separated seeds, each loss run once per seed ('': the config's seed, once)
-                   resume:bool=False, # keep the runs already finished in `out` with the same loss, seed, budget and data
+                   resume:bool=False, # keep the runs already finished in `out` with the same loss, seed, budget and data (and redo the others)
+                   overwrite:bool=False, # start again in `out`, replacing the runs there
                   ) -> pd.DataFrame:
     "Run the main job once per loss and seed (all losses of a seed, then the next seed), one after another; return the table of their results, also written to `out/bench.csv`"
     names = [l.strip() for l in losses.split(',') if l.strip()]
@@ -388,7 +508,7 @@ def loss_benchmark(cfg:LfwCfg=LfwCfg(), # the main job each loss runs (same data
     for l, s, d in runs:
         job = replace(cfg, out=str(d), train=replace(cfg.train, loss=l, seed=s))
         if resume and _finished(d, job): print(f"{d}: finished before, kept"); continue
-        lfw_job(job)
+        lfw_job(replace(job, overwrite=resume or overwrite))  # a run not finished with these settings is redone
     bt = benchmark_table([d for *_, d in runs])
     with atomic_path(Path(out)/'bench.csv') as tmp: bt.to_csv(tmp, index=False)
     return bt

@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/browser.html.md"""
 
 # %% ../nbs/08_browser.ipynb #c2021274
 from __future__ import annotations
-import os, io, json, copy, shutil, subprocess, tarfile, tempfile, warnings, threading, http.server, importlib.resources
+import os, io, re, json, copy, shutil, subprocess, tempfile, warnings, threading, http.server, importlib.resources
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -14,8 +14,8 @@ from dataclasses import replace
 import numpy as np, pandas as pd, torch
 import torch.nn as nn, torch.nn.functional as F
 from PIL import Image
-from .core import facelab_home, atomic_path
-from .data import UNKNOWN_ID, get_dataset, read_lfw_pairs, download_file, ChecksumError
+from .core import facelab_home, atomic_path, new_folder, own_folder, load_onnx, path_inside, safe_name
+from .data import UNKNOWN_ID, get_dataset, read_lfw_pairs, download_file, ChecksumError, UnsafeArchiveError, extract_archive
 from .faces import MTCNNDetector, choose_face, lfw_people, align_lfw
 from .transforms import face_tfms
 from .verify import TEST_FOLDS, lfw_test_identities, verification_metrics
@@ -35,26 +35,53 @@ ORT_WEB_VERSION, ORT_WEB_SHA256 = '1.30.0', 'd2228df7e4616bc3348bf504ee888f3bec4
 ORT_FILES = ('ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm') # its WebAssembly (CPU) build only
 WEB_FORMAT = 'facelab-web-1'
 APP_FILES = ('index.html', 'facelab.js', 'style.css') # the page, shipped in the package (facelab/webapp/)
-NPM_REGISTRY = 'https://registry.npmjs.org'
+NPM_REGISTRY = 'https://registry.npmjs.org' # `$FACELAB_NPM_REGISTRY` names a mirror instead (its tarballs are checked all the same)
+
+def _npm_url(name:str, version:str) -> str:
+    "Where the npm registry keeps the tarball of `name@version`"
+    return f"{os.environ.get('FACELAB_NPM_REGISTRY') or NPM_REGISTRY}/{name}/-/{name.split('/')[-1]}-{safe_name(version, f'{name} version')}.tgz"
+
+def _need_sha256(name:str, version:str, sha256:str, flag:str='') -> str:
+    "`sha256` (64 hex digits), or an error that says how to get it: no tarball is unpacked unchecked"
+    if not sha256:
+        raise ValueError(f"{name}@{version}: only version(s) pinned in facelab have a sha256 built in, so give this one's{f' ({flag})' if flag else ''}: "
+                         f"download {_npm_url(name, version)} once, run `sha256sum` on it, and check that file against npm's "
+                         f"published integrity first (`npm view {name}@{version} dist.integrity`, a base64 sha512)")
+    if not re.fullmatch('[0-9a-fA-F]{64}', sha256): raise ValueError(f"{name}@{version}: {sha256!r} is not a sha256 (64 hex digits)")
+    return sha256.lower()
 
 def npm_package(name:str, version:str, sha256:str, dest:Path) -> Path:
     "The tarball of npm package `name@version`, straight from the npm registry into folder `dest` (chapter 00's checked, atomic download)"
-    url = f"{NPM_REGISTRY}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
+    url, sha256 = _npm_url(name, version), _need_sha256(name, version, sha256)
     try: return download_file(url, Path(dest)/url.rsplit('/', 1)[1], sha256, progress=False)
     except ChecksumError as e: raise ChecksumError(f"{name}@{version}: not the pinned tarball ({e})") from e
     except OSError as e: raise OSError(f"{name}@{version}: could not fetch {url} ({e}); the npm registry must be reachable once") from e
 
-def ort_web_files(version:str=ORT_WEB_VERSION, sha256:str|None=ORT_WEB_SHA256) -> Path:
+@contextmanager
+def _npm_unpacked(tgz:Path):
+    "The `package/` folder of npm tarball `tgz`, unpacked into a temporary folder by chapter 00's `extract_archive` (the one safe extractor)"
+    with tempfile.TemporaryDirectory() as tmp: yield extract_archive(tgz, tmp)/'package'
+
+def _copy_plain(src:Path, dst:Path):
+    "Copy `src` to `dst`, refused unless `src` is a plain file (not missing, a link or a folder)"
+    if src.is_symlink() or not src.is_file(): raise UnsafeArchiveError(f"{src}: not a plain file in the npm package")
+    shutil.copyfile(src, dst)
+
+def _ort_sha256(version:str, sha256:str='') -> str:
+    "The sha256 onnxruntime-web `version`'s tarball is checked against: the pinned one, else the one given"
+    return _need_sha256('onnxruntime-web', version, sha256 or (ORT_WEB_SHA256 if version == ORT_WEB_VERSION else ''), '--ort-sha256')
+
+def ort_web_files(version:str=ORT_WEB_VERSION, # onnxruntime-web from npm
+                  sha256:str='', # its tarball's sha256; needed for any version but the pinned `ORT_WEB_VERSION`
+                 ) -> Path:
     "Folder holding onnxruntime-web's `ORT_FILES`, taken once from its npm tarball (checked against `sha256`) and cached"
-    dest = facelab_home()/'npm'/f'onnxruntime-web-{version}'
-    if all((dest/f).exists() for f in (*ORT_FILES, 'package.json')): return dest
-    with tempfile.TemporaryDirectory() as tmp:
-        tgz = npm_package('onnxruntime-web', version, sha256 if version == ORT_WEB_VERSION else None, Path(tmp))
-        part = dest.with_name(dest.name + '.partial'); shutil.rmtree(part, ignore_errors=True); part.mkdir(parents=True)
-        with tarfile.open(tgz) as t:
-            for f in ORT_FILES: (part/f).write_bytes(t.extractfile(f'package/dist/{f}').read())
-            (part/'package.json').write_bytes(t.extractfile('package/package.json').read())
-        shutil.rmtree(dest, ignore_errors=True); part.rename(dest)
+    sha256 = _ort_sha256(version, sha256)
+    dest = facelab_home()/'npm'/f'onnxruntime-web-{version}-{sha256[:12]}' # one folder per checked tarball
+    if all((dest/f).is_file() for f in (*ORT_FILES, 'package.json')): return dest
+    with tempfile.TemporaryDirectory() as tmp, _npm_unpacked(npm_package('onnxruntime-web', version, sha256, Path(tmp))) as pkg, \
+         new_folder(dest, 'npm-cache', overwrite=True) as part:
+        for f in ORT_FILES: _copy_plain(pkg/'dist'/f, part/f)
+        _copy_plain(pkg/'package.json', part/'package.json')
     return dest
 
 # %% ../nbs/08_browser.ipynb #51a1b240
@@ -101,7 +128,7 @@ def web_graph(onnx_path:Path) -> 'onnx.ModelProto':
     "Chapter 07's ONNX embedder with its preprocessing and flip TTA around it: input `faces` (n, s, s, 3) 0..255, output unit `embedding`"
     import onnx
     from onnx.compose import merge_models
-    emb = onnx.load(str(onnx_path))
+    emb = load_onnx(onnx_path) # refused when it points at external files
     meta = {p.key: p.value for p in emb.metadata_props}
     if meta.get('format') != ONNX_FORMAT: raise ValueError(f"{onnx_path}: not a facelab ONNX file (no '{ONNX_FORMAT}' metadata)")
     cfg = json.loads(meta['cfg']); s, d = cfg['size'], cfg['emb_dim']
@@ -133,6 +160,7 @@ def quantize_embedder(src:Path, # chapter 07's ONNX embedder
     import onnx
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    meta = {p.key: p.value for p in load_onnx(src).metadata_props} # refused when it points at external files
     emb = OnnxEmbedder(src)
     faces = calib if isinstance(calib, np.ndarray) else np.stack([read_photo(p) for p in photo_files(calib)[:n]]) if calib else calibration_faces(n)
     if faces.shape[1:3] != (emb.cfg.size, emb.cfg.size): faces = FaceRecognition(emb, RecCfg(kind='aligned')).faces(list(faces))[1]
@@ -147,8 +175,7 @@ def quantize_embedder(src:Path, # chapter 07's ONNX embedder
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(out), _Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        m = onnx.load(str(out))
-        meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+        m = load_onnx(out)
         onnx.helper.set_model_props(m, dict(meta, model_id=meta['model_id'] + '-int8')) # its own id: galleries do not mix the two
         onnx.save(m, str(out))
     return dest
@@ -158,44 +185,60 @@ def _webapp() -> Path:
     "The page's own files, shipped inside the facelab package"
     return Path(str(importlib.resources.files('facelab')))/'webapp'
 
+_ABS_PATH = re.compile(r"(?<![\w.:/\\~-])(?:~|[A-Za-z]:)?[/\\][^\s'\"<>|()\[\]{},;]+") # an absolute path (POSIX, ~ or Windows) in a text
+
+def _site_text(s:str, model:Path) -> str:
+    "`s` with the path of `model`, and any other absolute path, cut to its file name: a page names no folder of the machine that wrote it"
+    for p in sorted({str(model), str(model.absolute()), str(model.resolve())}, key=len, reverse=True): s = s.replace(p, model.name)
+    return _ABS_PATH.sub(lambda m: re.split(r'[/\\]', m[0].rstrip('/\\'))[-1], s)
+
+def _web_embedder(model:Path, cfg:RecCfg, int8:bool, calib:str, work:Path, site:Path) -> tuple:
+    "Write the page's embedder graph into `site/models`; `(OnnxEmbedder, model id, file, threshold, its source)`"
+    import onnx
+    if model.suffix == '.onnx': load_onnx(model) # refused when it points at external files
+    src = model if model.suffix == '.onnx' else Path(export_model(str(work/'plain.onnx'), replace(cfg, model=str(model)))['path'])
+    emb, t = OnnxEmbedder(src), check_threshold(cfg.threshold)
+    thr, thr_src = (t, 'given') if t is not None else (emb.meta['threshold'], emb.meta['threshold_source'] or 'stored with the model')
+    if thr is None: raise ValueError(f"{model}: no threshold stored with this model, so the page could not decide 'same person'; "
+                                     "calibrate it first (`facelab calibrate`) or give --threshold")
+    if int8: src = quantize_embedder(src, work/'int8.onnx', calib)
+    name, g = 'models/embedder-int8.onnx' if int8 else 'models/embedder.onnx', web_graph(src)
+    onnx.helper.set_model_props(g, {p.key: _site_text(p.value, model) for p in g.metadata_props})
+    onnx.save(g, str(site/name))
+    return emb, OnnxEmbedder(src).model_id, name, thr, _site_text(thr_src, model) # the int8 graph has its own id
+
+def _web_files(site:Path, ort_dir:Path, ort_version:str):
+    "The page, onnxruntime-web and a NOTICE into `site`, everything readable by whatever serves it"
+    for f in APP_FILES: shutil.copy(_webapp()/f, site/f)
+    for f in ORT_FILES: shutil.copy(ort_dir/f, site/'ort'/f)
+    lic = json.loads((ort_dir/'package.json').read_text()).get('license', '?')
+    (site/'NOTICE.txt').write_text(f"ort/: onnxruntime-web {ort_version} (npm), license {lic}, (c) Microsoft Corporation.\n"
+                                   "models/pnet|rnet|onet.onnx: MTCNN weights from facenet-pytorch 2.6.0 (MIT), after Zhang et al. 2016.\n")
+    for p in [site, *site.rglob('*')]: p.chmod(0o755 if p.is_dir() else 0o644)
+
 def export_web(model:str, # a facelab checkpoint (.pth) or chapter 07's ONNX file (.onnx)
-               out:str, # the folder to write (replaced as a whole when it is done)
+               out:str, # the folder to write: new, empty, or a page written before (with `overwrite`)
                cfg:RecCfg=RecCfg(), # threshold, min_face, max_side as the Python side uses them
                int8:bool=False, # an int8-quantised embedder (`quantize_embedder`): 4 times smaller; its accuracy cost is in chapter 08
                calib:str='', # with `int8`: a folder of aligned faces to calibrate on (default: chapter 01's aligned LFW)
                ort_version:str=ORT_WEB_VERSION, # onnxruntime-web from npm
+               ort_sha256:str='', # with another `ort_version`: the sha256 of its npm tarball
+               overwrite:bool=False, # replace a page this command wrote before
               ) -> dict:
     "A static folder that recognises faces in the browser: page, MTCNN and the embedder as ONNX, onnxruntime-web; serve it with any static server"
     model, out = Path(model), Path(out)
     if not model.exists(): raise FileNotFoundError(f"{model}: no such model file (train one with `facelab lfw`, or give a .pth or .onnx path)")
-    ort_dir = ort_web_files(ort_version)
-    part = out.with_name(out.name + '.partial'); shutil.rmtree(part, ignore_errors=True)
-    try:
-        (part/'models').mkdir(parents=True); (part/'ort').mkdir()
-        src = model if model.suffix == '.onnx' else Path(export_model(str(part/'plain.onnx'), replace(cfg, model=str(model)))['path'])
-        emb, t = OnnxEmbedder(src), check_threshold(cfg.threshold)
-        thr, thr_src = (t, 'given') if t is not None else (emb.meta['threshold'], emb.meta['threshold_source'] or 'stored with the model')
-        if thr is None: raise ValueError(f"{model}: no threshold stored with this model, so the page could not decide 'same person'; "
-                                         "calibrate it first (`facelab calibrate`) or give --threshold")
-        if int8: src = quantize_embedder(src, part/'int8.onnx', calib)
-        import onnx
-        name = 'models/embedder-int8.onnx' if int8 else 'models/embedder.onnx'
-        onnx.save(web_graph(src), str(part/name))
-        model_id = OnnxEmbedder(src).model_id # the int8 graph has its own
-        for f in ('plain.onnx', 'int8.onnx'): (part/f).unlink(missing_ok=True)
-        det = export_mtcnn(part/'models', MTCNNDetector(device='cpu', min_face_size=cfg.min_face))
+    _ort_sha256(ort_version, ort_sha256) # refused before anything is written or fetched
+    with tempfile.TemporaryDirectory() as work, new_folder(out, 'export-web', overwrite=overwrite) as site:
+        ort_dir = ort_web_files(ort_version, ort_sha256)
+        (site/'models').mkdir(); (site/'ort').mkdir()
+        emb, model_id, name, thr, thr_src = _web_embedder(model, cfg, int8, calib, Path(work), site)
+        det = export_mtcnn(site/'models', MTCNNDetector(device='cpu', min_face_size=cfg.min_face))
         settings = dict(format=WEB_FORMAT, model_id=model_id, arch=emb.cfg.arch, size=emb.cfg.size, emb_dim=emb.cfg.emb_dim,
-                        template=[list(p) for p in emb.cfg.template], threshold=thr, threshold_source=thr_src or '', embedder=name, int8=int8,
-                        max_side=cfg.max_side, multi='largest', detector=det, unknown_id=UNKNOWN_ID, ort_web=ort_version, source=str(model))
-        (part/'model.json').write_text(json.dumps(settings, indent=1))
-        for f in APP_FILES: shutil.copy(_webapp()/f, part/f)
-        for f in ORT_FILES: shutil.copy(ort_dir/f, part/'ort'/f)
-        lic = json.loads((ort_dir/'package.json').read_text()).get('license', '?')
-        (part/'NOTICE.txt').write_text(f"ort/: onnxruntime-web {ort_version} (npm), license {lic}, (c) Microsoft Corporation.\n"
-                                       "models/pnet|rnet|onet.onnx: MTCNN weights from facenet-pytorch 2.6.0 (MIT), after Zhang et al. 2016.\n")
-        for p in part.rglob('*'): p.chmod(0o755 if p.is_dir() else 0o644) # readable by whatever serves it
-        shutil.rmtree(out, ignore_errors=True); part.rename(out)
-    finally: shutil.rmtree(part, ignore_errors=True) # only left when something failed
+                        template=[list(p) for p in emb.cfg.template], threshold=thr, threshold_source=thr_src, embedder=name, int8=int8,
+                        max_side=cfg.max_side, multi='largest', detector=det, unknown_id=UNKNOWN_ID, ort_web=ort_version, source=model.name)
+        (site/'model.json').write_text(json.dumps(settings, indent=1))
+        _web_files(site, ort_dir, ort_version)
     return dict(out=str(out), mb=round(sum(p.stat().st_size for p in out.rglob('*') if p.is_file())/2**20, 1), model_id=model_id,
                 threshold=thr, int8=int8)
 
@@ -317,11 +360,11 @@ def page_identify(drv, photo:Path) -> dict:
 # %% ../nbs/08_browser.ipynb #2b43b4b5
 @contextmanager
 def _photos_in(folder:Path, photos:list):
-    "Copies of `photos` inside the served `folder` (the page may fetch only its own origin); their URLs; removed after"
-    d = Path(folder)/'_photos'; shutil.rmtree(d, ignore_errors=True); d.mkdir()
+    "Copies of `photos` in a new folder inside the served `folder` (the page may fetch only its own origin); their URLs; removed after"
+    d = Path(tempfile.mkdtemp(dir=folder, prefix='_photos-')) # a folder of its own: nothing that was there is touched
     try:
         urls = []
-        for i, p in enumerate(photos): shutil.copy(p, d/f'{i:05d}{Path(p).suffix}'); urls.append(f'_photos/{i:05d}{Path(p).suffix}')
+        for i, p in enumerate(photos): shutil.copy(p, d/f'{i:05d}{Path(p).suffix}'); urls.append(f'{d.name}/{i:05d}{Path(p).suffix}')
         yield urls
     finally: shutil.rmtree(d, ignore_errors=True)
 
@@ -377,15 +420,16 @@ await faceapi.nets.tinyFaceDetector.loadFromUri('model'); await faceapi.nets.fac
 document.getElementById('status').dataset.ready = '1';
 </script></body></html>"""
 
-def faceapi_landmarks(folder:Path, # an empty folder to serve the face-api page from
-                      photos:list, version:str=FACEAPI_VERSION) -> list:
+def faceapi_landmarks(folder:Path, # a new or empty folder to serve the face-api page from
+                      photos:list, version:str=FACEAPI_VERSION,
+                      sha256:str='', # the sha256 of the npm tarball of a `version` other than the pinned one
+                     ) -> list:
     "face-api's 68 landmarks reduced to MTCNN's 5 (eye centres, nose tip, mouth corners) for each photo, in headless Chromium (None: no face)"
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Path(folder); (site/'model').mkdir(parents=True, exist_ok=True)
-        with tarfile.open(npm_package('@vladmandic/face-api', version, FACEAPI_SHA256 if version == FACEAPI_VERSION else None, Path(tmp))) as t:
-            for m in t.getmembers():
-                if m.name == 'package/dist/face-api.esm.js' or m.name.startswith(('package/model/tiny_face_detector', 'package/model/face_landmark_68_model')):
-                    (site/m.name.replace('package/dist/', '').replace('package/', '')).write_bytes(t.extractfile(m).read())
+    sha256 = _need_sha256('@vladmandic/face-api', version, sha256 or (FACEAPI_SHA256 if version == FACEAPI_VERSION else ''))
+    site = own_folder(folder, 'faceapi-page'); (site/'model').mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, _npm_unpacked(npm_package('@vladmandic/face-api', version, sha256, Path(tmp))) as pkg:
+        _copy_plain(pkg/'dist'/'face-api.esm.js', site/'face-api.esm.js')
+        for p in [*pkg.glob('model/tiny_face_detector*'), *pkg.glob('model/face_landmark_68_model*')]: _copy_plain(p, site/'model'/p.name)
     (site/'index.html').write_text(_FACEAPI_PAGE)
     js = """const out = [];
     for (const u of args[0]) { const img = new Image(); img.src = u; await img.decode();
@@ -412,12 +456,12 @@ def web_lfw_accuracy(folder:Path, # an exported folder: its embedder graph is ru
                     ) -> dict:
     "Verification on LFW's test folds 6-10 (5-fold thresholds) of the page's embedder, on chapter 01's aligned faces"
     import onnxruntime as ort
+    cfg = json.loads((Path(folder)/'model.json').read_text())
+    sess = ort.InferenceSession(load_onnx(path_inside(folder, cfg['embedder'], f"{Path(folder)/'model.json'}")).SerializeToString())
     pairs = read_lfw_pairs(get_dataset('lfw_pairs'), get_dataset('lfw')).pipe(lambda d: d[d.fold.isin(TEST_FOLDS)])
     if n_pairs: pairs = pairs.groupby(['fold', 'same']).head(n_pairs//2) # half same-person pairs, as each fold has
     paths = sorted(set(pairs.path_a) | set(pairs.path_b))
     src = get_dataset('lfw'); root = align_lfw(paths, progress=False)
-    cfg = json.loads((Path(folder)/'model.json').read_text())
-    sess = ort.InferenceSession(str(Path(folder)/cfg['embedder']))
     sz = (cfg['size'],)*2 # a smaller model: resized as chapter 07 resizes aligned faces
     faces = np.stack([np.asarray(Image.fromarray(f).resize(sz, resample=3)) if f.shape[:2] != sz else f
                       for f in (read_photo(root/Path(p).relative_to(src)) for p in paths)]).astype(np.float32)
@@ -431,13 +475,14 @@ def bench_web(model:str='runs/lfw/model.pth', # facelab checkpoint or ONNX file
               n_photos:int=50, # raw LFW photos timed in the browser
               n_pairs:int=0, # LFW pairs per test fold for the accuracy columns (0: all 3,000)
               threads:str='1,2', # WebAssembly threads to time (more than 1 needs the COOP/COEP headers the test server sends)
+              overwrite:bool=False, # replace the pages an earlier bench-web wrote
              ) -> pd.DataFrame:
     "The chapter's size, speed and accuracy table: the exported page with its float32 and its int8 embedder"
     photos = sorted(set(read_lfw_pairs(get_dataset('lfw_pairs'), get_dataset('lfw')).path_a))[:n_photos]
     rows = []
     for int8 in (False, True):
         folder = Path(out + ('-int8' if int8 else ''))
-        export_web(model, str(folder), int8=int8)
+        export_web(model, str(folder), int8=int8, overwrite=overwrite)
         size, acc = web_sizes(folder).set_index('part').mb, web_lfw_accuracy(folder, n_pairs or None)
         for r in browser_speed(folder, photos, tuple(int(t) for t in threads.split(','))).to_dict('records'):
             rows.append(dict(embedder='int8' if int8 else 'float32', mb_page=size['total'], mb_embedder=size['embedder'], **r,

@@ -9,7 +9,7 @@ re-encoded in fewer colours (and smaller if need be), so a chapter opened on Git
 
     python tools/notebooks.py [NAME_RE]     # e.g. "0[45]_" for chapters 04 and 05; default: every notebook
 """
-import base64, io, json, os, re, subprocess, sys, time
+import base64, io, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
@@ -39,7 +39,24 @@ def _text(t:str) -> str:
     "What a terminal would show: no ANSI codes, each line as its last carriage return left it, this machine's paths made relative"
     t = _ANSI.sub('', t)
     t = '\n'.join(l.rsplit('\r', 1)[-1] for l in t.split('\n'))
-    return t.replace(str(ROOT) + '/', '').replace(str(ROOT), '.').replace(str(Path.home()), '~')
+    t = t.replace(str(ROOT) + '/', '').replace(str(ROOT), '.').replace(str(Path.home()), '~')
+    return _TMP.sub('<tmp>', t)  # a temporary folder's path says nothing to a reader and names the machine's layout
+
+_TMP = re.compile(re.escape(tempfile.gettempdir()) + r'/tmp[\w-]+|(?:/private)?/tmp/tmp[\w-]+')
+ABS_PATH = re.compile(r'(?<![\w.~<])/(?:root|home|Users|work|tmp|var|private|mnt|content|kaggle)/[^\s\'"<>]*') # a path of the machine that ran it
+
+def scrub(fn:Path) -> int:
+    "Make the stored text outputs of notebook `fn` path-free as `_text` does; returns how many outputs changed"
+    nb, n, touched = json.loads(fn.read_text()), 0, False
+    lines = lambda t: t.splitlines(keepends=True)
+    for c in nb['cells']:
+        for o in c.get('outputs', []):
+            for d, k in [(o, 'text')] + [(o.get('data', {}), k) for k in ('text/plain', 'text/html', 'text/markdown')]:
+                if k not in d: continue
+                t = ''.join(d[k]) if isinstance(d[k], list) else d[k]
+                if (new := _text(t)) != t or isinstance(d[k], str): d[k] = lines(new); n += new != t; touched = True
+    if touched: fn.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    return n
 
 def _plain(o) -> dict|None:
     "An output as plain JSON to store, or None: stderr (warnings, progress bars) and widgets are not stored; PNGs are made small"
@@ -94,7 +111,8 @@ def main(pattern:str='.'):
     if failed: sys.exit(f"failed: {', '.join(failed)}")
 
 if __name__ == '__main__':
-    if sys.argv[1:2] == ['--one']:
+    if sys.argv[1:2] == ['--scrub']: print({f.name: scrub(f) for f in sorted(get_config().nbs_path.glob('*.ipynb'))})
+    elif sys.argv[1:2] == ['--one']:
         cfg = get_config()
         run_notebook(Path(sys.argv[2]), _flags(cfg), cfg.cell_timeout or None)
     else: main(*sys.argv[1:2])
