@@ -173,8 +173,9 @@ def quantize_embedder(src:Path, # chapter 07's ONNX embedder
     with tempfile.TemporaryDirectory() as tmp, atomic_path(dest) as out:
         pre = Path(tmp)/'pre.onnx'
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        stem = [next(n.name for n in load_onnx(pre).graph.node if n.op_type == 'Conv')] # the first convolution stays float32 (above)
         quantize_static(str(pre), str(out), _Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=stem)
         m = load_onnx(out)
         onnx.helper.set_model_props(m, dict(meta, model_id=meta['model_id'] + '-int8')) # its own id: galleries do not mix the two
         onnx.save(m, str(out))
