@@ -14,13 +14,13 @@ import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
 from .core import atomic_path, get_data_path, own_folder, new_folder, path_inside
-from .data import IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit
+from .data import IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit, split_open, write_open_set
 from .faces import lfw_people
 from .transforms import face_tfms, face_tensor
 from .models import ModelCfg, FaceModel, create_face_model, save_face_model
-from .train import TrainCfg, face_learner, fit_face, cfg_dls
+from .train import TrainCfg, face_learner, fit_face, cfg_dls, load_best, trained_model
 from .losses import MarginCfg
-from .verify import extract_embeddings, Gallery, choose_open_threshold, open_set_metrics, eer
+from .verify import extract_embeddings, _map_faces, Gallery, choose_open_threshold, open_set_metrics, eer
 
 # %% auto #0
 __all__ = ['EDITIONS', 'CLS_SAMPLE', 'VER_SAMPLE', 'VER_DEV', 'VAL_PAIRS', 'TEST_PAIRS', 'REPLICA_SIZE', 'Edition', 'get_edition',
@@ -238,26 +238,11 @@ def _write_cls(root:Path, faces:pd.DataFrame, names:dict, dev_pct:float, test_pc
     pd.DataFrame(dict(id=test.id, label=0)).to_csv(root/CLS_SAMPLE, index=False)
     return test[['id', 'label', 'nid', 'path']].rename(columns=dict(nid='identity', path='source'))
 
-def _write_open_set(root:Path, faces:pd.DataFrame, names:dict, known_pct:float, max_queries:int, dev_share:float, rng, put) -> pd.DataFrame:
-    "known/<id>/ (one face each), unknown_dev/ with its answers, unknown_test/, and the sample file; returns the test truth"
-    people = np.array(sorted(faces.identity.unique()))
-    known = set(rng.choice(people, round(len(people)*known_pct), replace=False))
-    q = []
-    for p, g in faces.groupby('identity', sort=True):
-        g = g.iloc[rng.permutation(len(g))]
-        if p in known: put(g.path.iloc[0], root/'known'/names[p]/Path(g.path.iloc[0]).with_suffix('.jpg').name); g = g.iloc[1:]
-        q += [(r, names[p] if p in known else UNKNOWN_ID) for r in g.path.iloc[:max_queries]]
-    q = [q[i] for i in rng.permutation(len(q))]
-    n_dev = round(len(q)*dev_share)
-    rows = {'unknown_dev': q[:n_dev], 'unknown_test': q[n_dev:]}
-    for split, qs in rows.items():
-        for i, (src, _) in enumerate(qs): put(src, root/split/f'{i:05d}.jpg')
-    dev = pd.DataFrame(dict(id=[f'{i:05d}.jpg' for i in range(n_dev)], label=[l for _, l in rows['unknown_dev']]))
-    dev.to_csv(root/VER_DEV, index=False)
-    test = pd.DataFrame(dict(id=[f'{i:05d}.jpg' for i in range(len(rows['unknown_test']))], label=[l for _, l in rows['unknown_test']],
-                             source=[s for s, _ in rows['unknown_test']]))
-    pd.DataFrame(dict(id=test.id, label=UNKNOWN_ID)).to_csv(root/VER_SAMPLE, index=False)
-    return test
+def _write_open_set(root:Path, faces:pd.DataFrame, names:dict, known_pct:float, max_queries:int, dev_share:float, rng, put, truth:Path):
+    "known/<id>/ (one face each), unknown_dev/ with its answers, unknown_test/ (answers to `truth`), and the sample file: chapter 00's writer"
+    sdf = split_open(faces, unknown_pct=1-known_pct, gallery_per_id=1, dev_pct=dev_share, seed=rng, max_queries=max_queries)
+    write_open_set(sdf, root, put, names, width=5, ext='.jpg', dev_csv=VER_DEV, truth=truth, seed=rng)
+    pd.DataFrame(dict(id=pd.read_csv(truth).id, label=UNKNOWN_ID)).to_csv(root/VER_SAMPLE, index=False)
 
 def _pair_lines(faces:pd.DataFrame, n:int, rng) -> list:
     "`n` pairs (half same person, half different) as `(a, b, same)` rows of `faces`' paths"
@@ -317,7 +302,7 @@ def make_replica(dest:str, # folder to write (reused when it already holds a rep
         cf, vf = faces[faces.identity.isin(set(cls))], faces[faces.identity.isin(set(ver))]
         if ed.verification == 'open_set':
             _write_cls(tmp/ed.cls_slug, cf, names, dev_pct, test_pct, rng, put).to_csv(truth/'classification_test.csv', index=False)
-            _write_open_set(tmp/ed.ver_slug, vf, names, known_pct, max_queries, dev_share, rng, put).to_csv(truth/'verification_test.csv', index=False)
+            _write_open_set(tmp/ed.ver_slug, vf, names, known_pct, max_queries, dev_share, rng, put, truth/'verification_test.csv')
         else:
             root = tmp/ed.name
             _write_cls(root/'cls_data', cf, names, dev_pct, 0.0, rng, put)  # this edition submits verification only
@@ -423,15 +408,8 @@ def check_rules(cfg:ModelCfg, # the model to build (its `n_classes` the classifi
 # %% ../nbs/09_competition.ipynb #b91592ba
 def class_scores(model:FaceModel, paths:list, tta:bool=True, bs:int=128, progress:bool=True) -> torch.Tensor:
     "Class scores (n, n_classes) of the faces at `paths` (logits, or cosines for a cosine head), averaged with their mirror images when `tta`"
-    e = model.embedder; tf = face_tfms('none', e.size, e.mean, e.std)
-    dev = next(model.parameters()).device; model.eval(); out = []
-    for i in tqdm(range(0, len(paths), bs), desc='classifying', disable=not progress):
-        x = tf(torch.stack([face_tensor(p, e.size) for p in paths[i:i+bs]])).to(dev)
-        with torch.inference_mode(), torch.autocast(dev.type, enabled=dev.type == 'cuda'):
-            s = model(x).float()
-            if tta: s = (s + model(x.flip(-1)).float())/2
-        out.append(s.cpu())
-    return torch.cat(out)
+    if model.head is None: raise ValueError("this model carries no classifier: classification needs the model `train_stages` returns")
+    return _map_faces(model, paths, model.classify, tta, unit=False, bs=bs, progress=progress, desc='classifying')  # chapter 06's flip TTA
 
 def grade(value:float, cutoffs:tuple, lower_better:bool=False) -> str:
     "The best grade of `cutoffs` ((score, grade) pairs, easiest bar first) that `value` reaches, or 'below'"
@@ -454,15 +432,16 @@ class CompCfg:
     resume: bool = False # go on from the stages' last checkpoints after a stop
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files
 
-def _init_from(model:FaceModel, cls:FaceModel):
-    "Start `model` (a cosine head) from the classifier `cls`: its embedder, and its class weights as class centres"
-    model.embedder.load_state_dict(cls.embedder.state_dict())
-    with torch.no_grad(): model.head.weight.copy_(cls.head.weight.repeat_interleave(model.head.k, 0))
+def _init_from(arc, cls):
+    "Start `arc` (a cosine classifier in its loss) from the classifier `cls`: its embedder, and its class weights as class centres"
+    arc.model.embedder.load_state_dict(cls.model.embedder.state_dict())
+    h = arc.loss_func.head
+    with torch.no_grad(): h.weight.copy_(cls.loss_func.head.weight.repeat_interleave(h.k, 0))
 
 def _fit_best(learn, resume:bool, overwrite:bool=False):
     "Fit (or go on after a stop), then keep the epoch with the best validation accuracy, as a fresh fit does"
     fit_face(learn, resume=resume, overwrite=overwrite)
-    if (learn.path/'best.pth').exists(): learn.load('best', with_opt=False, weights_only=True)
+    load_best(learn)
     return learn
 
 def train_stages(df:pd.DataFrame, # train and dev faces: `path`, `identity`, `is_valid`
@@ -473,13 +452,13 @@ def train_stages(df:pd.DataFrame, # train and dev faces: `path`, `identity`, `is
     t0 = time.perf_counter()
     learn = _fit_best(face_learner(dls, cfg.cls, out/'classifier'), cfg.resume, cfg.overwrite)
     times['classifier'] = (time.perf_counter() - t0)/60
-    model, hist = learn.model, {'classifier': learn.validate()[1:]}
+    model, hist = trained_model(learn), {'classifier': learn.validate()[1:]}
     if cfg.arc.epochs:
         t0 = time.perf_counter()
         arc = face_learner(dls, replace(cfg.arc, model=replace(cfg.cls.model, head=None)), out/'arcface')
-        _init_from(arc.model, learn.model); _fit_best(arc, cfg.resume, cfg.overwrite)
+        _init_from(arc, learn); _fit_best(arc, cfg.resume, cfg.overwrite)
         times['arcface'] = (time.perf_counter() - t0)/60
-        model, hist['arcface'] = arc.model, arc.validate()[1:]
+        model, hist['arcface'] = trained_model(arc), arc.validate()[1:]
     return model, dict(classes=list(dls.vocab), minutes=times, valid_accuracy={k: float(v[0]) for k, v in hist.items()})
 
 # %% ../nbs/09_competition.ipynb #91d123c2
@@ -505,7 +484,7 @@ def verify_answers(model:FaceModel, data:CompData, cfg:CompCfg) -> dict:
     emb = lambda paths: extract_embeddings(model, list(paths), tta_flip=cfg.tta)
     path = Path(cfg.out)/'verification_submission.csv'
     if data.edition.verification == 'open_set':
-        gallery = Gallery(emb(data.known.path), data.known.identity.tolist())
+        gallery = Gallery.of(emb(data.known.path), data.known.identity.tolist()).templates()  # one template per person
         q = emb(data.unknown_dev.path)
         t = choose_open_threshold(gallery, q, data.unknown_dev.label.tolist(), 'far' if cfg.far else 'accuracy', cfg.far or 0.01)
         m = open_set_metrics(gallery.identify(q, t)[0], data.unknown_dev.label.tolist())

@@ -602,7 +602,9 @@ def split_open(df:pd.DataFrame,
                unknown_pct:float=0.3, # fraction of identities held out as unknown
                gallery_per_id:int=1, # images per known identity enrolled in `known/`
                dev_pct:float=0.5, # fraction of query images in `unknown_dev` (the rest: `unknown_test`)
-               seed:int=42) -> pd.DataFrame:
+               seed:int|np.random.Generator=42,
+               max_queries:int|None=None, # at most this many query images per person (the others: split `unused`)
+              ) -> pd.DataFrame:
     "Copy of `df` with `split` (`known`, `unknown_dev`, `unknown_test`) and the query `label` (identity or `n000000`)"
     rng = np.random.default_rng(seed)
     ids = np.array(sorted(df.identity.unique()))
@@ -613,6 +615,7 @@ def split_open(df:pd.DataFrame,
         g = 0 if ident in unknown else min(gallery_per_id, len(idx))
         split[idx[:g]] = 'known'
         split[idx[g:]] = 'query'
+        if max_queries is not None: split[idx[g+max_queries:]] = 'unused'
     q = np.flatnonzero(split == 'query')
     q = rng.permutation(q)
     n_dev = round(len(q)*dev_pct)
@@ -620,22 +623,36 @@ def split_open(df:pd.DataFrame,
     label = np.where(df.identity.isin(unknown), UNKNOWN_ID, df.identity)
     return df.assign(split=split, label=label)
 
-def write_open_set(sdf:pd.DataFrame, dest:Path) -> Path:
-    "Write `split_open`'s frame as `known/<id>/`, `unknown_dev/`+`unknown_dev.csv`, `unknown_test/`+`unknown_test_truth.csv`"
-    dest = Path(dest)
+def _link(src, dst:Path):
+    "Put `src` at `dst`: a hard link where the file system allows it, else a copy"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try: os.link(src, dst)
+    except OSError: shutil.copy2(src, dst)
+
+def write_open_set(sdf:pd.DataFrame, dest:Path,
+                   put=_link, # put(src, dst) writes one face (a link by default; the competition replica converts to JPEG)
+                   names:dict|None=None, # identity -> the name its folder and labels get (default: the identity)
+                   width:int=6, # digits of the query files' numbers
+                   ext:str|None=None, # the query files' extension (default: the source's)
+                   dev_csv:str='unknown_dev.csv', # the dev queries' answers, in `dest`
+                   truth:Path|None=None, # where the test queries' answers go (default: `dest/unknown_test_truth.csv`)
+                   seed:int|np.random.Generator=0) -> Path:
+    "Write `split_open`'s frame as `known/<id>/`, `unknown_dev/` + its answers, `unknown_test/` + its answers (with each query's source)"
+    dest, names = Path(dest), names or {}
     if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest}: not empty; choose a new folder")
-    for s,g in sdf.groupby('split'):
-        rows = []
-        for i,r in enumerate(g.sort_values('path').itertuples()):
-            src = Path(r.path)
-            if s == 'known': dst = dest/'known'/safe_name(r.identity, f"identity of {src}")/src.name
-            else: dst = dest/s/f'{i:06d}{src.suffix.lower()}'; rows.append((dst.name, r.label))
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            try: os.link(src, dst)
-            except OSError: shutil.copy2(src, dst)
-        if rows:
-            name = 'unknown_dev.csv' if s == 'unknown_dev' else 'unknown_test_truth.csv'
-            pd.DataFrame(rows, columns=['id', 'label']).to_csv(dest/name, index=False)
+    rng = np.random.default_rng(seed)
+    for r in sdf[sdf.split == 'known'].sort_values('path').itertuples():
+        src = Path(r.path); name = names.get(r.identity, r.identity)
+        put(r.path, dest/'known'/safe_name(name, f"identity of {src}")/(src.stem + (ext or src.suffix.lower())))
+    for s in ('unknown_dev', 'unknown_test'):
+        g = sdf[sdf.split == s]
+        g = g.iloc[rng.permutation(len(g))]  # numbered in a shuffled order: a file's number says nothing of its person
+        ids = [f'{i:0{width}d}{ext or Path(p).suffix.lower()}' for i, p in enumerate(g.path)]
+        for src, i in zip(g.path, ids): put(src, dest/s/i)
+        ans = pd.DataFrame(dict(id=ids, label=[names.get(l, l) for l in g.label]))
+        if s == 'unknown_dev': ans.to_csv(dest/dev_csv, index=False)
+        else: ans.assign(source=g.path.tolist()).to_csv(truth or dest/'unknown_test_truth.csv', index=False)
+    (dest/'unknown_dev').mkdir(parents=True, exist_ok=True); (dest/'unknown_test').mkdir(parents=True, exist_ok=True)
     return dest
 
 # %% ../nbs/00_data.ipynb #452bd2a1

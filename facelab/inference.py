@@ -21,16 +21,16 @@ from .data import get_dataset, available, read_lfw_pairs
 from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw
 from .transforms import face_tfms
 from .models import ModelCfg, FaceModel, load_face_model, save_face_model, _cfg_from
-from .verify import best_threshold
+from .verify import best_threshold, flip_tta, Gallery, check_threshold, _l2, _faiss_index, INDEX_KINDS, EXACT_MAX
 
 # %% auto #0
-__all__ = ['ONNX_FORMAT', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC', 'ROW_COLS', 'INDEX_KINDS', 'EXACT_MAX', 'GALLERY_FORMAT',
-           'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS',
-           'read_photo', 'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder', 'onnx_agreement',
-           'load_embedder', 'RecCfg', 'check_threshold', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition',
-           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'FaceIndex', 'photo_files',
-           'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup',
-           'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
+__all__ = ['ONNX_FORMAT', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC', 'ROW_COLS', 'GALLERY_FORMAT', 'GALLERY_VERSION',
+           'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo',
+           'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder', 'onnx_agreement', 'load_embedder',
+           'RecCfg', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition', 'Calibration', 'calibrate_threshold',
+           'pair_scores', 'plot_calibration', 'photo_files', 'face_thumbs', 'duplicate_groups', 'embed_photos',
+           'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model', 'export_model', 'bench_infer',
+           'bench_index', 'speed_table', 'index_table']
 
 # %% ../nbs/07_inference.ipynb #d1081571
 def _name(x, i:int) -> str:
@@ -53,8 +53,6 @@ def read_photo(x, name:str='') -> np.ndarray:
     return np.ascontiguousarray(np.rint(a).clip(0, 255).astype(np.uint8))
 
 # %% ../nbs/07_inference.ipynb #4ec5f276
-def _l2(e:np.ndarray) -> np.ndarray: return e/np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-
 class Embedder:
     "Aligned faces (n, h, w, 3 uint8) to L2-normalised embeddings, with the preprocessing the model carries in `cfg`"
     cfg: ModelCfg
@@ -66,9 +64,7 @@ class Embedder:
         tf, out = face_tfms('none', self.cfg.size, self.cfg.mean, self.cfg.std), []
         for i in range(0, len(faces), bs):
             x = tf(torch.from_numpy(np.ascontiguousarray(faces[i:i+bs])).permute(0, 3, 1, 2))
-            if not tta: out.append(_l2(self._run(x))); continue
-            e = _l2(self._run(torch.cat([x, x.flip(-1)])))
-            out.append(_l2(e[:len(x)] + e[len(x):]))
+            out.append(flip_tta(self._run, x, tta).numpy()) # chapter 06's flip TTA, one batch for both
         return np.concatenate(out) if out else np.zeros((0, self.cfg.emb_dim), np.float32)
 
 def model_id(model:FaceModel) -> str:
@@ -158,13 +154,6 @@ class RecCfg:
     max_side: int = 640 # photos larger than this are shrunk for detection (faces are still aligned from the full photo)
     tta: bool = True # add the mirrored face's embedding
     bs: int = 64 # photos per batch
-
-def check_threshold(t:float|None) -> float|None:
-    "`t` as a float, refused unless it is a cosine (in [-1, 1])"
-    if t is None: return None
-    if not isinstance(t, (int, float, np.floating)) or not -1 <= float(t) <= 1:
-        raise ValueError(f"threshold {t!r} is not a cosine: it must lie in [-1, 1]")
-    return float(t)
 
 # %% ../nbs/07_inference.ipynb #908537ca
 ROW_COLS = ['source', 'face', 'status', 'how', 'n_faces', 'det_score', 'box', 'detail']
@@ -393,82 +382,14 @@ def save_threshold(self:FaceRecognition, path:Path) -> Path:
     return Path(path)
 
 # %% ../nbs/07_inference.ipynb #093ef989
-INDEX_KINDS = ('auto', 'exact', 'flat', 'ivf', 'hnsw')
-EXACT_MAX = 50_000 # 'auto' searches exactly up to this many faces, with IVF above (see the benchmark)
 GALLERY_FORMAT, GALLERY_VERSION = 'facelab-gallery', 2 # the gallery file: chapter 00's sectioned format
 OLD_GALLERY_FORMAT = 'facelab-gallery-2' # the torch file galleries were before it: still read (faiss index rebuilt), never written
 FAISS_FOURCC = {'ivf': b'IwFl', 'hnsw': b'IHNf'} # the type code faiss writes first for the index `_faiss_index` builds of each kind
 INDEX_PARAMS = ('nprobe', 'hnsw_m', 'ef_search')
 
-class FaceIndex:
-    "Known faces' embeddings, ids and paths, searched exactly or through faiss; carries its model's id and threshold"
-    def __init__(self, dim:int, kind:str='auto', model_id:str='', threshold:float|None=None, threshold_source:str='',
-                 nprobe:int=16, hnsw_m:int=32, ef_search:int=64):
-        if kind not in INDEX_KINDS: raise ValueError(f"index kind must be one of {INDEX_KINDS}, got {kind!r}")
-        self.dim, self.kind, self.model_id, self.nprobe, self.hnsw_m, self.ef_search = dim, kind, model_id, nprobe, hnsw_m, ef_search
-        self.threshold, self.threshold_source = check_threshold(threshold), threshold_source
-        self.emb, self.ids, self.paths, self._index = np.zeros((0, dim), np.float32), [], [], None
-    def __len__(self): return len(self.ids)
-    def __repr__(self): return f"FaceIndex({len(set(self.ids))} identities, {len(self)} faces, {self.search_kind}, model {self.model_id})"
-    @property
-    def search_kind(self) -> str: return self.kind if self.kind != 'auto' else 'exact' if len(self) <= EXACT_MAX else 'ivf'
-    def add(self, emb:np.ndarray, ids:list, paths:list|None=None):
-        "Add faces (unit rows of `emb`) with their identities; returns self"
-        emb = np.asarray(emb, np.float32).reshape(-1, self.dim) if len(emb) else np.zeros((0, self.dim), np.float32)
-        if len(emb) != len(ids): raise ValueError(f"{len(emb)} embeddings but {len(ids)} identities")
-        if not np.isfinite(emb).all(): raise ValueError("embeddings hold NaN: add only the faces that were found")
-        self.emb = np.concatenate([self.emb, _l2(emb)]); self.ids += list(map(str, ids)); self.paths += [str(p) for p in (paths if paths is not None else ['']*len(ids))]
-        self._index = None; return self
-    def remove(self, ids:list) -> int:
-        "Remove every face of the identities `ids`; returns how many faces went"
-        keep = ~np.isin(np.asarray(self.ids, dtype=object), list(map(str, ids)))
-        self.emb, self.ids, self.paths = self.emb[keep], [i for i,k in zip(self.ids, keep) if k], [p for p,k in zip(self.paths, keep) if k]
-        self._index = None; return int((~keep).sum())
-
-# %% ../nbs/07_inference.ipynb #e76c2c04
-def _faiss_index(emb:np.ndarray, kind:str, nprobe:int, hnsw_m:int, ef_search:int):
-    "A faiss inner-product index of `kind` ('flat', 'ivf', 'hnsw') holding `emb`"
-    import faiss
-    n, d = emb.shape
-    if kind == 'flat': ix = faiss.IndexFlatIP(d)
-    elif kind == 'hnsw': ix = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT); ix.hnsw.efSearch = ef_search
-    else:
-        nlist = max(1, min(int(4*np.sqrt(n)), n//39)) # faiss wants >= 39 training points per list
-        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        ix.train(emb[np.random.default_rng(0).choice(n, min(n, 64*nlist), replace=False)]); ix.nprobe = min(nprobe, nlist)
-    ix.add(emb)
-    return ix
-
-@patch
-def _faiss(self:FaceIndex):
-    "The faiss index over `emb`, built on first use after a change"
-    if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
-    return self._index
-
-@patch
-def search(self:FaceIndex, q:np.ndarray, k:int=5) -> tuple:
-    "`(scores, rows)` of the `k` nearest faces to each query (rows index `ids` and `paths`; -1 where faiss found fewer)"
-    q, k = _l2(np.asarray(q, np.float32).reshape(-1, self.dim)), min(k, len(self))
-    if k == 0: return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
-    if self.search_kind == 'exact':
-        s = q @ self.emb.T
-        idx = np.argpartition(-s, k-1, axis=1)[:, :k]
-        o = np.argsort(-np.take_along_axis(s, idx, 1), 1, kind='stable'); idx = np.take_along_axis(idx, o, 1)
-        return np.take_along_axis(s, idx, 1), idx
-    return self._faiss().search(q, k)
-
-@patch
-def identify(self:FaceIndex, q:np.ndarray, threshold:float|None=None) -> tuple:
-    "`(identities, scores)`: each query's nearest face's identity, or `n000000` below the threshold (default: the index's)"
-    t = check_threshold(threshold if threshold is not None else self.threshold)
-    if t is None: raise ValueError("no threshold: give one, or build the gallery from a model that has one")
-    s, r = self.search(q, 1)
-    if s.shape[1] == 0: return [UNKNOWN_ID]*len(s), np.full(len(s), -1.0, np.float32)
-    return [self.ids[j] if j >= 0 and v >= t else UNKNOWN_ID for v,j in zip(s[:, 0], r[:, 0])], s[:, 0]
-
 # %% ../nbs/07_inference.ipynb #f53f8569
 @patch
-def save(self:FaceIndex, path:Path) -> Path:
+def save(self:Gallery, path:Path) -> Path:
     "Write the gallery atomically: a header (sizes, model, threshold), the embeddings, ids and paths, and the faiss index when it is costly to rebuild"
     h = dict(dim=self.dim, n=len(self), kind=self.kind, model_id=self.model_id, threshold=self.threshold, threshold_source=self.threshold_source,
              params=dict(zip(INDEX_PARAMS, (self.nprobe, self.hnsw_m, self.ef_search))), faiss_kind=self.search_kind)
@@ -495,8 +416,8 @@ def _check_model(path, h:dict, model_id:str|None):
     if model_id is not None and h['model_id'] != model_id:
         raise ValueError(f"{path}: made by model {h['model_id']} ({h['dim']}-d embeddings), not by this model {model_id}: enrol the people again with this model")
 
-def _gallery_from(cls, path, h:dict, emb:np.ndarray, ids, paths) -> FaceIndex:
-    "A `FaceIndex` from a checked header and its (n, dim) embeddings, ids and paths, refused when they do not fit it"
+def _gallery_from(cls, path, h:dict, emb:np.ndarray, ids, paths) -> Gallery:
+    "A `Gallery` from a checked header and its (n, dim) embeddings, ids and paths, refused when they do not fit it"
     for name, v in (('ids', ids), ('paths', paths)):
         if not (isinstance(v, list) and len(v) == h['n'] and all(isinstance(s, str) for s in v)): raise BadFileError(f"{path}: the gallery's {name} are not a list of {h['n']} strings")
     if not np.isfinite(emb).all(): raise BadFileError(f"{path}: the gallery's embeddings hold NaN or infinite values")
@@ -514,9 +435,13 @@ def _gallery_faiss(path, h:dict, search_kind:str, b:bytes):
     if (ix.d, ix.ntotal) != (h['dim'], h['n']): raise BadFileError(f"{path}: the faiss index holds {ix.ntotal} vectors of {ix.d} dimensions; the header says {h['n']} of {h['dim']}")
     return ix
 
-def _load_old_gallery(cls, path, model_id:str|None) -> FaceIndex:
+def _load_old_gallery(cls, path, model_id:str|None) -> Gallery:
     "A gallery in the torch file facelab wrote before `GALLERY_FORMAT`, checked as then; its faiss bytes are never read, the index is rebuilt"
     d = load_weights(path)
+    if isinstance(d, dict) and d.get('format') == 'facelab-gallery-1' and isinstance(d.get('emb'), torch.Tensor) and d['emb'].ndim == 2:
+        # chapter 06's own gallery file before its `Gallery` became this one: no model id, no threshold, searched exactly
+        d = dict(d, format=OLD_GALLERY_FORMAT, dim=d['emb'].shape[1], kind='exact', model_id='', threshold=None, threshold_source='',
+                 params=[16, 32, 64], faiss_kind='exact')
     keys = ('dim', 'kind', 'model_id', 'threshold', 'threshold_source', 'params', 'emb', 'ids', 'paths', 'faiss_kind')
     if not isinstance(d, dict) or d.get('format') != OLD_GALLERY_FORMAT or not set(keys) <= set(d): raise BadFileError(f"{path}: not a facelab gallery ({GALLERY_FORMAT})")
     p = d['params'] if isinstance(d['params'], (list, tuple)) and len(d['params']) == 3 else None
@@ -538,7 +463,7 @@ def _gallery_parts(path, h:dict, s:dict) -> tuple:
     return np.frombuffer(s['emb'], '<f4').reshape(n, d).astype(np.float32), meta.get('ids'), meta.get('paths')
 
 @patch(cls_method=True)
-def load(cls:FaceIndex, path:Path, model_id:str|None=None) -> FaceIndex:
+def load(cls:Gallery, path:Path, model_id:str|None=None) -> Gallery:
     "A gallery written by `save`, every part checked against its header before use; refused when `model_id` is given and another model made it"
     with open(path, 'rb') as f: old = f.read(2) == b'PK'  # a torch zip: the format before this one
     if old: return _load_old_gallery(cls, path, model_id)
@@ -549,7 +474,7 @@ def load(cls:FaceIndex, path:Path, model_id:str|None=None) -> FaceIndex:
     return g
 
 @patch
-def nbytes(self:FaceIndex) -> int:
+def nbytes(self:Gallery) -> int:
     "Memory the search structure takes: the embeddings for exact search, faiss's serialised index otherwise"
     if self.search_kind == 'exact': return self.emb.nbytes
     import faiss
@@ -565,19 +490,19 @@ def photo_files(src) -> list:
 
 @patch
 def build_gallery(self:FaceRecognition, src, # identity-per-folder root, or `{name: [photos]}`
-                  kind:str='auto', # 'auto', 'exact', 'flat', 'ivf' or 'hnsw' (`FaceIndex`)
-                  progress:bool=True) -> FaceIndex:
-    "A `FaceIndex` of known people (one face per photo); inputs without a usable face are listed in its `skipped`"
+                  kind:str='auto', # 'auto', 'exact', 'flat', 'ivf' or 'hnsw' (`Gallery`)
+                  progress:bool=True) -> Gallery:
+    "A `Gallery` of known people (one face per photo); inputs without a usable face are listed in its `skipped`"
     if isinstance(src, dict): items, ids = [p for v in src.values() for p in v], [n for n,v in src.items() for _ in v]
     else: df = scan_faces(src); items, ids = df.path.tolist(), df.identity.tolist()
     r, ids = self.embed(items, _one(self.cfg.multi), progress), np.asarray(ids, dtype=object)
-    g = FaceIndex(self.embedder.cfg.emb_dim, kind, self.model_id, self.threshold, self.threshold_source)
+    g = Gallery(self.embedder.cfg.emb_dim, kind, self.model_id, self.threshold, self.threshold_source)
     g.add(r.emb[r.ok], ids[r.ok], r.table.source[r.ok].tolist())
     g.skipped = r.table[~r.ok].assign(identity=ids[~r.ok])
     return g
 
 @patch
-def check_gallery(self:FaceRecognition, g:FaceIndex) -> FaceIndex:
+def check_gallery(self:FaceRecognition, g:Gallery) -> Gallery:
     "`g`, if this model made it; else a `ValueError` saying which models differ"
     if g.model_id != self.model_id or g.dim != self.embedder.cfg.emb_dim:
         raise ValueError(f"the gallery was made by model {g.model_id} ({g.dim}-d embeddings), this is model {self.model_id} "
@@ -585,13 +510,13 @@ def check_gallery(self:FaceRecognition, g:FaceIndex) -> FaceIndex:
     return g
 
 @patch
-def search(self:FaceRecognition, photo, gallery:FaceIndex, k:int=5) -> pd.DataFrame:
+def search(self:FaceRecognition, photo, gallery:Gallery, k:int=5) -> pd.DataFrame:
     "The `k` known faces nearest to the chosen face in `photo`: rank, identity, score, path"
     s, r = self.check_gallery(gallery).search(self.extract_embedding(photo)[None], k)
     return pd.DataFrame([dict(rank=i+1, identity=gallery.ids[j], score=float(v), path=gallery.paths[j]) for i,(v,j) in enumerate(zip(s[0], r[0])) if j >= 0])
 
 @patch
-def identify(self:FaceRecognition, photos, gallery:FaceIndex, progress:bool=False) -> pd.DataFrame:
+def identify(self:FaceRecognition, photos, gallery:Gallery, progress:bool=False) -> pd.DataFrame:
     "Who is in each photo: a row per face with its identity, or `n000000` when nobody known is close enough"
     self.check_gallery(gallery)
     r = self.embed(photos, progress=progress)
@@ -685,11 +610,11 @@ def enroll(folder:str, # identity-per-folder photos of the people to know: FOLDE
            gallery:str='gallery.pt', # gallery file, created or added to (people enrolled again are replaced)
            cfg:RecCfg=RecCfg(),
            index:str='auto', # search structure: auto, exact, flat, ivf or hnsw
-          ) -> FaceIndex:
+          ) -> Gallery:
     "Add the people in `folder` to the gallery file `gallery`"
     fr = FaceRecognition.from_file(cfg=cfg)
     new = fr.build_gallery(folder, index)
-    g = fr.check_gallery(FaceIndex.load(gallery)) if Path(gallery).exists() else FaceIndex(new.dim, index, new.model_id, new.threshold, new.threshold_source)
+    g = fr.check_gallery(Gallery.load(gallery)) if Path(gallery).exists() else Gallery(new.dim, index, new.model_id, new.threshold, new.threshold_source)
     g.remove(sorted(set(new.ids))); g.add(new.emb, new.ids, new.paths); g.save(gallery)
     g.skipped, g.added = new.skipped, len(new)
     return g
@@ -699,7 +624,7 @@ def identify_photos(photos:str, # a photo, or a folder of photos
                     cfg:RecCfg=RecCfg()) -> pd.DataFrame:
     "Who is in each photo: a known identity, or `n000000`"
     fr = FaceRecognition.from_file(cfg=cfg)
-    return fr.identify(photo_files(photos), FaceIndex.load(gallery, fr.model_id), progress=True)
+    return fr.identify(photo_files(photos), Gallery.load(gallery, fr.model_id), progress=True)
 
 def dedup(folder:str, # photos to check (searched recursively)
           min_cosine:float=DUP_THRESHOLD, # embeddings' cosine from which two faces may be the same picture
@@ -817,7 +742,7 @@ def index_table(emb:np.ndarray|None=None, # real embeddings (recall is measured 
     if emb is not None: keep = np.setdiff1d(np.arange(len(base)), qi); base = base[keep]
     ref, rows = None, []
     for kind in kinds:
-        g = FaceIndex(base.shape[1], kind); g.emb, g.ids, g.paths = base, ['x']*len(base), ['']*len(base)
+        g = Gallery(base.shape[1], kind); g.emb, g.ids, g.paths = base, ['x']*len(base), ['']*len(base)
         t = time.perf_counter(); g.search(q[:1], k); build = time.perf_counter() - t
         single = _per_photo_ms(lambda x: g.search(x[None], k), list(q[:50]))
         t = time.perf_counter()

@@ -13,7 +13,7 @@ import torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 import matplotlib.pyplot as plt
 from .models import CosineHead, FaceModel
-from .train import register_loss
+from .train import register_loss, ClassifierLoss, class_head
 
 # %% auto #0
 __all__ = ['ARC_SCALE', 'EPS', 'AngularMargin', 'MarginLoss', 'ArcFace', 'CosFace', 'SphereFace', 'CombinedMargin',
@@ -91,39 +91,37 @@ def pml_equivalent(kind:str, emb_dim:int, n_classes:int, s:float=ARC_SCALE, m:fl
     return head, ours, ref
 
 # %% ../nbs/05_arcface.ipynb #2acbc703
-class PMLLoss:
-    "A pytorch-metric-learning classification loss (`ArcFaceLoss`, `CosFaceLoss`) driving a model's `CosineHead`"
-    def __init__(self, pml_loss, attr:str='m2'): # attr: the `AngularMargin` name of its margin (m2 ArcFace, m3 CosFace)
+class _PMLMargin:
+    "`MarginSchedule`'s view of a pml loss: `s`, and the margin under its `AngularMargin` name `attr` (pml's ArcFace keeps radians once built, like m2)"
+    def __init__(self, pml, attr:str): self.__dict__.update(pml=pml, attr=attr)
+    def _name(self, k):
+        if k in ('s', self.attr): return 'scale' if k == 's' else 'margin'
+        raise AttributeError(f"{type(self.pml).__name__} has no margin {k!r}")
+    def __getattr__(self, k): return getattr(self.pml, self._name(k))
+    def __setattr__(self, k, v): setattr(self.pml, self._name(k), v)
+
+class PMLLoss(nn.Module):
+    "A pytorch-metric-learning classification loss (`ArcFaceLoss`, `CosFaceLoss`) whose class weights are a `CosineHead` it owns"
+    def __init__(self, pml_loss, head:CosineHead, attr:str='m2'): # attr: the `AngularMargin` name of its margin (m2 ArcFace, m3 CosFace)
+        super().__init__()
+        if not isinstance(head, CosineHead) or head.k != 1: raise ValueError("PMLLoss needs a cosine head with one centre per class")
         if 'W' in pml_loss._parameters: del pml_loss.W  # the head's weight stands in for it at each step
-        self.pml, self.attr, self.head, self.emb = pml_loss, attr, None, None
-    def bind(self, model:FaceModel):
-        "Use `model`'s cosine head: its weight becomes pml's `W`, the embeddings entering it the loss's input"
-        h = model.head
-        if not isinstance(h, CosineHead) or h.k != 1: raise ValueError("PMLLoss needs a cosine head with one centre per class")
-        self.head = h
-        h.register_forward_hook(lambda mod, inp, out: setattr(self, 'emb', inp[0]))
-        return self
-    def __call__(self, cos, y):
-        if self.head is None: raise RuntimeError("PMLLoss is not bound to a model: call `bind(model)` first")
-        with torch.autocast(cos.device.type, enabled=False):
+        self.pml, self.head, self.attr, self.reduction = pml_loss, head, attr, 'mean'
+    def forward(self, emb, y):
+        with torch.autocast(emb.device.type, enabled=False):
             self.pml.W = self.head.weight.float().t()
-            return self.pml(self.emb.float(), y)
+            e = emb.float()
+            if self.reduction != 'none': return self.pml(e, y)
+            return self.pml.compute_loss(e, y, None, e, y)['loss']['losses']  # per face: fastai's `loss_not_reduced`
+    def logits(self, emb): return self.head(emb)
+    def classifier(self) -> CosineHead: return self.head
     @property
-    def margin(self): return self  # `MarginSchedule` sets `loss.margin.s` and `loss.margin.<attr>`
+    def margin(self): return _PMLMargin(self.pml, self.attr)  # `MarginSchedule` sets `loss.margin.s` and `loss.margin.<attr>`
     @property
     def s(self): return self.pml.scale
-    @s.setter
-    def s(self, v): self.pml.scale = v
-    # the margin under its `AngularMargin` name (`attr`); pml's ArcFace keeps radians once built, like m2
-    def __getattr__(self, k):
-        if k == self.__dict__.get('attr'): return self.pml.margin
-        raise AttributeError(k)
-    def __setattr__(self, k, v):
-        if k == self.__dict__.get('attr'): self.pml.margin = v
-        else: super().__setattr__(k, v)
-    def activation(self, cos): return F.softmax(self.s*cos, dim=-1)
-    def decodes(self, cos): return cos.argmax(dim=-1)
-    def __repr__(self): return f"PMLLoss({type(self.pml).__name__}, s={self.s}, {self.attr}={self.pml.margin:.3f})"
+    def activation(self, emb): return F.softmax(self.s*self.head(emb), dim=-1)
+    def decodes(self, emb): return self.head(emb).argmax(dim=-1)
+    def extra_repr(self): return f"{type(self.pml).__name__}, s={self.s}, {self.attr}={self.pml.margin:.3f}"
 
 # %% ../nbs/05_arcface.ipynb #1c7360f4
 def subcenter_outliers(emb:torch.Tensor, # embeddings (n, d)
@@ -194,10 +192,11 @@ def _register_margin(name:str, make, default_m:float, attr:str, k:int=1):
 def _pml(kind:str, attr:str):
     def make(cfg, n_classes, s, m):
         if cfg.label_smoothing: raise ValueError(f"{cfg.loss}: pytorch-metric-learning's losses have no label smoothing; set label_smoothing=0")
-        return PMLLoss(_pml_loss(kind, cfg.model.emb_dim, n_classes, s, m), attr)
+        head = class_head(cfg, n_classes)  # first: the same seed gives the same class weights as `arcface`
+        return PMLLoss(_pml_loss(kind, cfg.model.emb_dim, n_classes, s, m), head, attr)
     return make
 
-def _ours(loss_fn): return lambda cfg, n_classes, s, m: loss_fn(s, m, label_smoothing=cfg.label_smoothing)
+def _ours(loss_fn): return lambda cfg, n_classes, s, m: ClassifierLoss(class_head(cfg, n_classes), loss_fn(s, m, label_smoothing=cfg.label_smoothing))
 
 _register_margin('arcface', _ours(ArcFace), 0.5, 'm2')
 _register_margin('cosface', _ours(CosFace), 0.35, 'm3')
@@ -208,8 +207,10 @@ _register_margin('pml_cosface', _pml('cosface', 'm3'), 0.35, 'm3')
 
 # %% ../nbs/05_arcface.ipynb #bd02a2a2
 def class_angles(learn, ds_idx:int=1) -> tuple:
-    "Target and non-target angles (degrees) between embeddings (validation: `ds_idx=1`) and a cosine head's class centres"
-    cos, y = learn.get_preds(ds_idx=ds_idx, act=lambda o: o)
+    "Target and non-target angles (degrees) between embeddings (validation: `ds_idx=1`) and the class centres of the loss's cosine head"
+    emb, y = learn.get_preds(ds_idx=ds_idx, act=lambda o: o)
+    head = learn.loss_func.classifier()
+    with torch.no_grad(): cos = head(emb.to(head.weight.device)).float().cpu()
     ang = cos.clamp(-1, 1).acos().rad2deg()
     hit = F.one_hot(y, cos.shape[1]).bool()
     return ang[hit], ang[~hit].view(len(y), -1)

@@ -152,14 +152,15 @@ HEADS = {'linear': LinearHead, 'cosine': CosineHead}
 
 # %% ../nbs/03_models.ipynb #36978880
 class FaceModel(nn.Module):
-    "An embedder with a classification head: `model(x)` gives logits or cosines, `model.embed(x)` embeddings"
+    "Faces to embeddings: `model(x)` raw, `model.embed(x)` normalised; `model.classify(x)` the class scores of the classifier it carries, if any"
     def __init__(self, embedder:FaceEmbedder, head:nn.Module|None=None):
         super().__init__()
         self.embedder, self.head = embedder, head
-    def forward(self, x):
-        if self.head is None: raise RuntimeError("this FaceModel has no head; use `embed`")
-        return self.head(self.embedder(x))
+    def forward(self, x): return self.embedder(x)
     def embed(self, x): return self.embedder.embed(x)
+    def classify(self, x):
+        if self.head is None: raise RuntimeError("this FaceModel carries no classifier (its training loss kept it); use `embed`")
+        return self.head(self.embedder(x))
     @property
     def cfg(self) -> ModelCfg:
         "The `ModelCfg` that rebuilds this model"
@@ -209,7 +210,7 @@ def _train_ms(m:nn.Module, x:torch.Tensor, y:torch.Tensor, reps:int, bf16:bool=F
     "ms per image of one SGD training step of `m` on `(x, y)` (cross-entropy, CPU bf16 autocast when `bf16`)"
     opt = torch.optim.SGD(m.parameters(), lr=0.01)
     def step():
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): loss = F.cross_entropy(m(x), y)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): loss = F.cross_entropy(m.classify(x), y)
         loss.backward(); opt.step(); opt.zero_grad()
     m.train(); return time_per_image(step, len(x), reps)
 

@@ -14,8 +14,8 @@ from functools import partial
 from typing import Callable
 import numpy as np, pandas as pd, torch
 import torch.nn as nn, torch.nn.functional as F
-from fastai.learner import Learner, save_model, load_model
-from fastai.torch_core import get_model
+from fastai.learner import Learner
+from fastai.torch_core import get_model, find_bs
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader as FastDL
@@ -25,20 +25,21 @@ from fastai.callback.training import GradientClip
 from fastai.callback.progress import CSVLogger
 import fastai.callback.schedule # adds fit_one_cycle and lr_find to Learner
 from fastai.losses import LabelSmoothingCrossEntropyFlat, CrossEntropyLossFlat
-from fastai.metrics import accuracy, top_k_accuracy
+from fastai.metrics import accuracy, top_k_accuracy, AvgMetric
 from fastai.optimizer import Adam, SGD
 from fastai.torch_core import params
 import matplotlib.pyplot as plt
 from .core import atomic_path, atomic_save, get_data_path, default_device, loader_workers, own_folder
 from .data import scan_faces, split_closed, write_submission, RecordFaces
 from .transforms import FaceAugment, FaceTensorDataset, FaceFileDataset, face_tfms, load_face_tensors, ProgressiveAug, denorm
-from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel
+from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel, LinearHead, CosineHead
 
 # %% auto #0
 __all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg',
-           'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy', 'face_splitter', 'EpochSeed',
-           'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'load_checkpoint', 'CpuBF16',
-           'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner', 'fit_face', 'SGDR', 'MHLR',
+           'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy', 'HeadMetric', 'face_splitter',
+           'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'training_state',
+           'load_state', 'load_best', 'load_checkpoint', 'CpuBF16', 'ClassifierLoss', 'class_head', 'LossSpec',
+           'register_loss', 'resolve_train_cfg', 'face_learner', 'trained_model', 'fit_face', 'SGDR', 'MHLR',
            'register_schedule', 'train_peak_mb', 'link_faces', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
            'WallClockBudget', 'FaceInterpretation', 'write_classification_submission', 'train_eval']
 
@@ -133,9 +134,17 @@ def cfg_dls(df:pd.DataFrame, cfg, records=None) -> DataLoaders:
 # %% ../nbs/04_classification.ipynb #b5ebacc7
 def top5_accuracy(inp, targ): return top_k_accuracy(inp, targ, k=min(5, inp.shape[-1]))
 
-def face_splitter(m:FaceModel) -> list:
-    "Two parameter groups: the backbone, then the neck and head"
-    return [params(m.embedder.backbone), params(m.embedder.neck) + (params(m.head) if m.head is not None else [])]
+class HeadMetric(AvgMetric):
+    "A metric of the class scores, which the loss's classifier (`loss_func.logits`) makes from the model's embeddings"
+    def accumulate(self, learn):
+        with torch.no_grad(): scores = learn.loss_func.logits(learn.pred)
+        bs = find_bs(learn.yb)
+        self.total += learn.to_detach(self.func(scores, *learn.yb))*bs
+        self.count += bs
+
+def face_splitter(m:FaceModel, loss:nn.Module|None=None) -> list:
+    "Two parameter groups: the backbone, then the neck and the loss's classifier"
+    return [params(m.embedder.backbone), params(m.embedder.neck) + (params(loss) if isinstance(loss, nn.Module) else [])]
 
 class EpochSeed(Callback):
     "Seed python, numpy, torch and the training DataLoader's shuffle from `seed` and the epoch number"
@@ -165,13 +174,13 @@ class AtomicSaveModelCallback(_InFit, SaveModelCallback):
         if not _resumed_past(self): super().after_epoch()
     def _save(self, name):
         file = self.path/self.model_dir/f'{name}.pth'
-        with atomic_path(file) as tmp: save_model(tmp, self.learn.model, getattr(self.learn, 'opt', None), with_opt=self.with_opt)
+        atomic_save(training_state(self.learn, opt=self.with_opt), file)
         self.last_saved_path = file
     def before_fit(self):
         super().before_fit()
         if getattr(self.learn, 'resume_best', None) is not None: self.best = self.learn.resume_best  # the best before the stop
     def after_fit(self, **kwargs):  # fastai's, loading with `weights_only=True` whatever fastai's version does
-        if not self.at_end and not self.every_epoch: self.learn.load(self.fname, with_opt=self.with_opt, weights_only=True)
+        if not self.at_end and not self.every_epoch: load_best(self.learn)  # the best epoch's model and classifier
         else: super().after_fit(**kwargs)
         self.in_fit = False
 
@@ -181,25 +190,49 @@ class ResumableEarlyStopping(_InFit, EarlyStoppingCallback):
         if not _resumed_past(self): super().after_epoch()
 
 class ResumeCheckpoint(_InFit, Callback):
-    "After each epoch, save model, optimizer, the next epoch's number and the fit's length to `path/'last.pth'` (atomically)"
+    "After each epoch, save model, loss, optimizer, the next epoch's number and the fit's length to `path/'last.pth'` (atomically)"
     order = 65
     def after_epoch(self):
         if _resumed_past(self): return
         best = next((c.best for c in self.learn.cbs if isinstance(c, AtomicSaveModelCallback)), None)  # so a resumed run keeps the same best epoch
         at = {'next_epoch': self.epoch+1, 'epochs': self.n_epoch, 'best': _plain(best)}
         # one file: the weights and the epoch they end can never disagree, wherever the process is killed
-        atomic_save(dict(model=get_model(self.learn.model).state_dict(), opt=self.learn.opt.state_dict(), **at), self.path/'last.pth')
+        atomic_save(dict(training_state(self.learn), **at), self.path/'last.pth')
         with atomic_path(self.path/'last_epoch.json') as tmp: tmp.write_text(json.dumps(at))  # the same, for people to read
 
 def _plain(v): return None if v is None else float(v)
 
 CKPT_GLOBALS = [L, np.core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, t) for t in np.dtypes.__all__]] # fastai's optimizer state holds these (the list fastai's `load_model` allows)
 
-def load_checkpoint(path:Path, learn:Learner) -> dict:
-    "Load `last.pth` into `learn`'s model and optimizer (data only, never code); returns the epoch it ends, the fit's length, the best metric"
+def training_state(learn:Learner, opt:bool=True) -> dict:
+    "The model's and the loss's weights (and the optimizer's state when `opt`), as plain tensors"
+    loss = learn.loss_func.state_dict() if isinstance(learn.loss_func, nn.Module) else {}
+    return dict(model=get_model(learn.model).state_dict(), loss=loss, **({'opt': learn.opt.state_dict()} if opt and learn.opt else {}))
+
+def _split_legacy(state:dict) -> dict:
+    "A checkpoint from before the classifier moved into the loss: its model's `head.*` weights are the loss's `head.*`"
+    if 'model' not in state: state = {'model': state}  # fastai's `save_model` without the optimizer: the bare state dict
+    if 'loss' in state: return state
+    m = state['model']
+    return {**state, 'model': {k: v for k,v in m.items() if not k.startswith('head.')}, 'loss': {k: v for k,v in m.items() if k.startswith('head.')}}
+
+def load_state(path:Path, learn:Learner, opt:bool=True) -> dict:
+    "Load a checkpoint's model and loss (and optimizer, when `opt`) into `learn`, data only, never code; returns the file's contents"
     with torch.serialization.safe_globals(CKPT_GLOBALS):
-        state = torch.load(path, map_location=learn.dls.device, weights_only=True)
-    get_model(learn.model).load_state_dict(state['model']); learn.opt.load_state_dict(state['opt'])
+        state = _split_legacy(torch.load(path, map_location=learn.dls.device, weights_only=True))
+    get_model(learn.model).load_state_dict(state['model'])
+    if isinstance(learn.loss_func, nn.Module): learn.loss_func.load_state_dict(state['loss'])
+    if opt: learn.opt.load_state_dict(state['opt'])
+    return state
+
+def load_best(learn:Learner) -> bool:
+    "Load `best.pth` (the best epoch's model and classifier) into `learn` when the run has one"
+    if not (f := learn.path/learn.model_dir/'best.pth').exists(): return False
+    load_state(f, learn, opt=False); return True
+
+def load_checkpoint(path:Path, learn:Learner) -> dict:
+    "Load `last.pth` into `learn`'s model, loss and optimizer (data only, never code); returns the epoch it ends, the fit's length, the best metric"
+    state = load_state(path, learn)
     if 'next_epoch' in state: return {k: state.get(k) for k in ('next_epoch', 'epochs', 'best')}
     return json.loads((Path(path).parent/'last_epoch.json').read_text())  # a checkpoint from before: its epoch beside it
 
@@ -215,12 +248,34 @@ class CpuBF16(Callback):
     def after_cancel_batch(self): self._exit()
 
 # %% ../nbs/04_classification.ipynb #373e7276
+class ClassifierLoss(nn.Module):
+    "A classifier and its loss: `head` turns embeddings into class scores, `criterion(scores, y)` scores those; the model only embeds"
+    def __init__(self, head:nn.Module, criterion):
+        super().__init__()
+        self.head, self.criterion = head, criterion
+    def forward(self, emb, y): return self.criterion(self.head(emb), y)
+    def logits(self, emb): return self.head(emb)
+    def classifier(self) -> nn.Module: return self.head
+    def activation(self, emb): return self.criterion.activation(self.head(emb))  # `get_preds`: probabilities
+    def decodes(self, emb): return self.head(emb).argmax(-1)
+    @property
+    def reduction(self): return self.criterion.reduction  # fastai's `loss_not_reduced` sets it for per-face losses
+    @reduction.setter
+    def reduction(self, v): self.criterion.reduction = v
+    @property
+    def margin(self): return self.criterion.margin  # the margin losses' `AngularMargin` (chapter 05)
+
+def class_head(cfg, n_classes:int) -> nn.Module:
+    "The classifier `cfg.model` asks for: a linear layer, or `k` cosine centres per class"
+    m = cfg.model
+    return CosineHead(m.emb_dim, n_classes, m.k) if m.head == 'cosine' else LinearHead(m.emb_dim, n_classes)
+
 @dataclass(frozen=True)
 class LossSpec:
-    "A registered loss: `build(cfg, n_classes) -> (loss, callbacks)`, the head it needs, its defaults"
+    "A registered loss: `build(cfg, n_classes) -> (loss, callbacks)`, the classifier it needs, its defaults"
     name: str
     build: Callable
-    head: str = 'linear' # the head whose outputs it takes
+    head: str = 'linear' # the classifier whose scores it takes
     label_smoothing: float = 0.0 # its default label smoothing
     cfg_type: type|None = None # the type of its own settings in `TrainCfg.loss_cfg` (None: it has none)
     k: int = 1 # sub-centres per class its head needs (sub-center ArcFace: 3)
@@ -236,7 +291,8 @@ def register_loss(name:str, head:str='linear', label_smoothing:float=0.0, cfg_ty
 
 @register_loss('ce', label_smoothing=0.1)
 def _ce_loss(cfg, n_classes):
-    return (LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()), []
+    ce = LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing) if cfg.label_smoothing else CrossEntropyLossFlat()
+    return ClassifierLoss(class_head(cfg, n_classes), ce), []
 
 def resolve_train_cfg(cfg:TrainCfg) -> TrainCfg:
     "`cfg` with its head, sub-centres and label smoothing filled in from its loss"
@@ -252,14 +308,14 @@ RUN_FILES = ('history.csv', 'last.pth', 'last_epoch.json', 'best.pth', 'model.pt
 def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/face', extra_cbs:list=()) -> Learner:
     "A fastai `Learner` for `cfg` on `dls`, saving into `path`"
     cfg = resolve_train_cfg(cfg)
-    loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))
     torch.manual_seed(cfg.seed)
-    model = create_face_model(cfg.model, size=dls.size, n_classes=len(dls.vocab))
+    model = create_face_model(cfg.model, size=dls.size, head=None, n_classes=0, k=1)  # the model embeds; the loss classifies
+    loss, loss_cbs = LOSSES[cfg.loss].build(cfg, len(dls.vocab))  # after the model: the same seed gives the same weights as before
     bb = backbone_info(cfg.model.arch)
     cfg = replace(cfg, channels_last=bb.channels_last if cfg.channels_last is None else cfg.channels_last,
                   bf16=(torch.cuda.is_bf16_supported() if dls.device.type == 'cuda' else bb.bf16) if cfg.bf16 is None else cfg.bf16)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)  # convolutions then keep their outputs NHWC too
-    if hasattr(loss, 'bind'): loss.bind(model)  # losses that read the model's embeddings (pytorch-metric-learning's)
+    if isinstance(loss, nn.Module): loss.to(dls.device)  # fastai moves the model, not the loss
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = own_folder(path, 'train', legacy=('last_epoch.json',))  # never a folder of the user's own (a run from before markers has last_epoch.json)
     cbs = [EpochSeed(cfg.seed), CSVLogger('history.csv', append=True), ResumeCheckpoint(),
@@ -271,11 +327,17 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
         from fastai.callback.tensorboard import TensorBoardCallback
         cbs.append(TensorBoardCallback(str(path/'tb'), trace_model=False))
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, wd=cfg.wd,
-                    metrics=[accuracy, top5_accuracy], splitter=face_splitter, path=path, model_dir='.', cbs=cbs)
+                    metrics=[HeadMetric(accuracy), HeadMetric(top5_accuracy)], splitter=partial(face_splitter, loss=loss),
+                    path=path, model_dir='.', cbs=cbs)
     if dls.device.type == 'cuda': learn.to_bf16() if cfg.bf16 else learn.to_fp16()
     elif cfg.bf16: learn.add_cb(CpuBF16())
     learn.cfg = cfg
     return learn
+
+def trained_model(learn:Learner) -> FaceModel:
+    "The learner's model carrying its loss's classifier: what a run saves, so the model can also classify"
+    clf = learn.loss_func.classifier() if hasattr(learn.loss_func, 'classifier') else None
+    return FaceModel(learn.model.embedder, clf)
 
 # %% ../nbs/04_classification.ipynb #f935e56c
 SCHEDULES = {} # name: fit(learn, epochs, lr, start_epoch, cbs), filled by `register_schedule` below
@@ -414,18 +476,20 @@ def train_folder(data:str, # identity-per-folder root of aligned faces, or an in
     learn = face_learner(cfg_dls(split_closed(df, valid_pct, cfg.seed), cfg, records), cfg, out)
     fit_face(learn, resume=resume, overwrite=overwrite)
     metrics = dict(zip(['valid_loss', 'accuracy', 'top5_accuracy'], map(float, learn.validate())))
-    save_face_model(learn.model, Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
+    save_face_model(trained_model(learn), Path(out)/'model.pth', classes=learn.dls.vocab, cfg=asdict(learn.cfg), **metrics)
     return metrics
 
 # %% ../nbs/04_classification.ipynb #8d5e2b39
 def _sync(dev:torch.device):
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
 
+def _loss_params(learn:Learner) -> list: return list(learn.loss_func.parameters()) if isinstance(learn.loss_func, nn.Module) else []
+
 def pipeline_overhead(learn:Learner, n_batches:int=8, reps:int=2) -> dict:
     "Training images/s end to end vs the model alone on the same batches; `overhead` is the fraction lost"
     dl, dev = learn.dls.train, learn.dls.device
     model = learn.model.to(dev).train()
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    opt = torch.optim.SGD([*model.parameters(), *_loss_params(learn)], lr=1e-3)
     def step(xb, yb):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(getattr(learn, 'cfg', None) and learn.cfg.bf16)): loss = learn.loss_func(model(xb), yb)
         loss.backward(); opt.step(); opt.zero_grad()
@@ -447,9 +511,10 @@ def pipeline_overhead(learn:Learner, n_batches:int=8, reps:int=2) -> dict:
 
 def epochs_for_budget(learn:Learner, minutes:float, n_batches:int=8) -> int:
     "Epochs of `learn`'s training set that fit in `minutes`, from a short timing of real steps; `learn`'s weights are kept"
-    state = {k: v.detach().clone() for k,v in learn.model.state_dict().items()}
+    state = {k: {n: t.detach().clone() for n,t in sd.items()} for k, sd in training_state(learn, opt=False).items()}
     img_s = pipeline_overhead(learn, n_batches, reps=2)['end_to_end_img_s']  # best of two: the first steps run slow
-    learn.model.load_state_dict(state)
+    learn.model.load_state_dict(state['model'])
+    if state['loss']: learn.loss_func.load_state_dict(state['loss'])
     n = len(learn.dls.train)*learn.dls.train.bs
     return max(1, int(minutes*60*img_s/n/1.08))  # 8%: validation and checkpoints each epoch
 

@@ -13,6 +13,7 @@ from glob import glob
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from sklearn.metrics import roc_curve, roc_auc_score
 import matplotlib.pyplot as plt
 from .core import atomic_path, atomic_save, path_inside
@@ -21,36 +22,49 @@ from .faces import align_lfw, aligned_dataset
 from .transforms import face_tensor, face_tfms, ProgressiveAug
 from .models import ModelCfg, FaceModel, save_face_model, load_face_model
 from fastai.callback.core import Callback
-from .train import TrainCfg, cfg_dls, face_learner, fit_face, epochs_for_budget
+from .train import TrainCfg, cfg_dls, face_learner, fit_face, epochs_for_budget, trained_model
 from .losses import MarginCfg
 
 # %% auto #0
-__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER_PERSON', 'extract_embeddings',
-           'lfw_test_identities', 'lfw_train_frame', 'best_threshold', 'kfold_accuracy', 'tar_at_far', 'eer',
-           'verification_metrics', 'plot_verification', 'lfw_benchmark', 'PairSet', 'register_eval_set',
-           'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs', 'set_metrics', 'evaluate',
-           'VerificationCallback', 'eval_model', 'dense_scores', 'dense_metrics', 'lfw_dense', 'Gallery',
-           'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
-           'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
-           'seed_table', 'loss_benchmark', 'plot_seed_runs']
+__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER_PERSON', 'INDEX_KINDS', 'EXACT_MAX', 'flip_tta',
+           'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold', 'kfold_accuracy',
+           'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'PairSet', 'register_eval_set',
+           'lfw_pairs_frame', 'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs', 'set_metrics',
+           'evaluate', 'lfw_benchmark', 'VerificationCallback', 'eval_model', 'dense_scores', 'dense_metrics',
+           'lfw_dense', 'check_threshold', 'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far',
+           'write_verification_submission', 'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job',
+           'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark', 'plot_seed_runs']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
-def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
-                       tta_flip:bool=True, bs:int=128, progress:bool=True) -> torch.Tensor:
-    "L2-normalised embeddings of `items` (n, emb_dim) on CPU, with flip test-time augmentation"
+def flip_tta(run, # a batch of preprocessed faces (n, 3, s, s) to outputs (n, d), tensor or array
+             x:torch.Tensor, tta:bool=True,
+             unit:bool=True, # unit embeddings: each normalised, then their normalised sum; else the mean of raw outputs (class scores)
+            ) -> torch.Tensor:
+    "`run` on faces `x` and, with `tta`, on their mirror images in the same batch, the two combined: facelab's one flip-TTA"
+    n = len(x)
+    y = torch.as_tensor(run(torch.cat([x, x.flip(-1)]) if tta else x)).float()
+    if unit: y = F.normalize(y, dim=1)
+    if tta: y = y[:n] + y[n:]
+    return F.normalize(y, dim=1) if unit else y/(2 if tta else 1)
+
+def _map_faces(model:FaceModel, items, fn, tta:bool=True, unit:bool=True, bs:int=128, progress:bool=True,
+               desc:str='embedding', dim:int=0) -> torch.Tensor:
+    "`flip_tta(fn)` over `items` (paths, or an (n, 3, h, w) uint8 tensor) in batches, preprocessed as `model`'s embedder wants; on CPU"
     e = model.embedder
     tf = face_tfms('none', e.size, e.mean, e.std)
     dev = next(model.parameters()).device
     model.eval(); out = []
-    for i in tqdm(range(0, len(items), bs), desc='embedding', disable=not progress):
+    for i in tqdm(range(0, len(items), bs), desc=desc, disable=not progress):
         chunk = items[i:i+bs]
-        x = chunk if isinstance(chunk, torch.Tensor) else torch.stack([face_tensor(p, e.size) for p in chunk])
-        x = tf(x).to(dev)
+        x = tf(chunk if isinstance(chunk, torch.Tensor) else torch.stack([face_tensor(p, e.size) for p in chunk])).to(dev)
         with torch.inference_mode(), torch.autocast(dev.type, enabled=dev.type == 'cuda'):
-            emb = e(x).float()
-            if tta_flip: emb = F.normalize(emb, dim=1) + F.normalize(e(x.flip(-1)).float(), dim=1)
-        out.append(F.normalize(emb, dim=1).cpu())
-    return torch.cat(out) if out else torch.zeros(0, e.emb_dim)
+            out.append(flip_tta(fn, x, tta, unit).cpu())
+    return torch.cat(out) if out else torch.zeros(0, dim)
+
+def extract_embeddings(model:FaceModel, items, # paths, or an (n, 3, h, w) uint8 tensor of faces
+                       tta_flip:bool=True, bs:int=128, progress:bool=True) -> torch.Tensor:
+    "L2-normalised embeddings of `items` (n, emb_dim) on CPU, with flip test-time augmentation"
+    return _map_faces(model, items, model.embedder, tta_flip, True, bs, progress, 'embedding', model.embedder.emb_dim)
 
 # %% ../nbs/06_verification.ipynb #6b742778
 TEST_FOLDS = range(5, 10) # folds 6-10, counted from 0
@@ -135,24 +149,6 @@ def plot_verification(scores, same, threshold:float|None=None, title:str=''):
     fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
-# %% ../nbs/06_verification.ipynb #3eccb0ac
-def lfw_benchmark(model:FaceModel, protocol:str='disjoint', # 'disjoint' (folds 6-10, 5-fold) or 'standard' (10-fold)
-                  images_root:Path|None=None, # LFW images (default: the deep-funneled set; pass an aligned copy)
-                  pairs:pd.DataFrame|None=None, tta_flip:bool=True, bs:int=128, progress:bool=True) -> tuple:
-    "`(metrics, pair scores frame)` of `model` on LFW pairs under `protocol`"
-    if protocol not in ('disjoint', 'standard'): raise ValueError(f"protocol must be 'disjoint' or 'standard', got {protocol!r}")
-    root = Path(images_root or get_dataset('lfw'))
-    pairs = read_lfw_pairs(get_dataset('lfw_pairs'), root) if pairs is None else pairs
-    if protocol == 'disjoint': pairs = pairs[pairs.fold.isin(TEST_FOLDS)].reset_index(drop=True)
-    paths = sorted(set(pairs.path_a) | set(pairs.path_b))
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing: raise FileNotFoundError(f"{len(missing)} pair images missing under {root}, e.g. {missing[0]}")
-    emb = extract_embeddings(model, paths, tta_flip, bs, progress)
-    idx = {p: i for i,p in enumerate(paths)}
-    a, b = emb[[idx[p] for p in pairs.path_a]], emb[[idx[p] for p in pairs.path_b]]
-    scored = pairs.assign(score=(a*b).sum(1).numpy())
-    return verification_metrics(scored.score, scored.same, scored.fold), scored
-
 # %% ../nbs/06_verification.ipynb #a8a8bf31
 @dataclass
 class PairSet:
@@ -178,15 +174,24 @@ def _pairs_frame(df:pd.DataFrame, name:str) -> PairSet:
     paths = sorted(set(df.path_a) | set(df.path_b)); idx = {p: i for i, p in enumerate(paths)}
     return PairSet(name, paths, df.path_a.map(idx).to_numpy(), df.path_b.map(idx).to_numpy(), df.same.to_numpy(bool), df.fold.to_numpy())
 
+def lfw_pairs_frame(protocol:str='disjoint', # 'disjoint' (folds 6-10, the course's test) or 'standard' (all ten folds)
+                    images_root:Path|None=None, # where the photos are read: LFW's own (default), or an aligned copy (chapter 01's `align_lfw`)
+                    aligned:bool=False) -> pd.DataFrame:
+    "LFW's pairs under `protocol` (`fold`, `same`, names, `path_a`, `path_b`), every photo checked to exist"
+    if protocol not in ('disjoint', 'standard'): raise ValueError(f"protocol must be 'disjoint' or 'standard', got {protocol!r}")
+    lfw = get_dataset('lfw'); pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw)
+    if protocol == 'disjoint': pairs = pairs[pairs.fold.isin(TEST_FOLDS)].reset_index(drop=True)
+    root = align_lfw(sorted(set(pairs.path_a) | set(pairs.path_b)), progress=False) if aligned and images_root is None else images_root
+    if root is not None:
+        pairs = pairs.assign(**{c: [str(Path(root)/Path(p).relative_to(lfw)) for p in pairs[c]] for c in ('path_a', 'path_b')})
+    missing = [p for p in sorted(set(pairs.path_a) | set(pairs.path_b)) if not os.path.exists(p)]
+    if missing: raise FileNotFoundError(f"{len(missing)} pair images missing under {root or lfw}, e.g. {missing[0]}")
+    return pairs
+
 @register_eval_set('lfw')
 def lfw_pairs_set(size:int=112, aligned:bool=True, protocol:str='disjoint') -> PairSet:
     "LFW's pairs, aligned by chapter 01: folds 6-10 (`disjoint`, the course's test) or all ten (`standard`)"
-    lfw = get_dataset('lfw'); pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw)
-    if protocol == 'disjoint': pairs = pairs[pairs.fold.isin(TEST_FOLDS)].reset_index(drop=True)
-    if aligned:
-        root = align_lfw(sorted(set(pairs.path_a) | set(pairs.path_b)), progress=False)
-        pairs = pairs.assign(**{c: [str(root/Path(p).relative_to(lfw)) for p in pairs[c]] for c in ('path_a', 'path_b')})
-    return _pairs_frame(pairs, 'lfw' if protocol == 'disjoint' else 'lfw (10 folds)')
+    return _pairs_frame(lfw_pairs_frame(protocol, aligned=aligned), 'lfw' if protocol == 'disjoint' else 'lfw (10 folds)')
 
 def bin_set(path:Path, size:int=112, n_folds:int=10) -> PairSet:
     "An insightface `.bin` set, decoded to `size` (its faces are 112x112 RGB on the ArcFace template); `n_folds` consecutive folds"
@@ -221,9 +226,9 @@ def pair_set(spec:str, size:int=112) -> PairSet:
 # %% ../nbs/06_verification.ipynb #ade49483
 EVAL_FARS = (1e-3, 1e-4) # the false-accept rates the papers' tables report
 
-def score_pairs(model:FaceModel, ps:PairSet, tta_flip:bool=True, progress:bool=False) -> np.ndarray:
+def score_pairs(model:FaceModel, ps:PairSet, tta_flip:bool=True, progress:bool=False, bs:int=128) -> np.ndarray:
     "The cosine of each pair of `ps`'s faces, embedded once each"
-    emb = extract_embeddings(model, ps.faces, tta_flip, progress=progress)
+    emb = extract_embeddings(model, ps.faces, tta_flip, bs, progress)
     return (emb[ps.a]*emb[ps.b]).sum(1).numpy()
 
 def set_metrics(scores, ps:PairSet) -> dict:
@@ -241,6 +246,15 @@ def evaluate(model:FaceModel, sets:str|list='lfw', tta_flip:bool=True, progress:
         ps = s if isinstance(s, PairSet) else pair_set(s, model.embedder.size)
         rows.append(set_metrics(score_pairs(model, ps, tta_flip, progress), ps))
     return pd.DataFrame(rows)
+
+# %% ../nbs/06_verification.ipynb #3eccb0ac
+def lfw_benchmark(model:FaceModel, protocol:str='disjoint', # 'disjoint' (folds 6-10, 5-fold) or 'standard' (10-fold)
+                  images_root:Path|None=None, # LFW images (default: the deep-funneled set; pass an aligned copy)
+                  pairs:pd.DataFrame|None=None, tta_flip:bool=True, bs:int=128, progress:bool=True) -> tuple:
+    "`(metrics, pair scores frame)` of `model` on LFW pairs under `protocol`: the `lfw` set's pairs, scored by `score_pairs`"
+    pairs = lfw_pairs_frame(protocol, images_root) if pairs is None else pairs[pairs.fold.isin(TEST_FOLDS)] if protocol == 'disjoint' else pairs
+    scored = pairs.assign(score=score_pairs(model, _pairs_frame(pairs, 'lfw'), tta_flip, progress, bs))
+    return verification_metrics(scored.score, scored.same, scored.fold), scored
 
 # %% ../nbs/06_verification.ipynb #663ebabe
 class VerificationCallback(Callback):
@@ -302,45 +316,100 @@ def lfw_dense(model:FaceModel, aligned:bool=True, # score chapter 01's aligned f
     return dense_metrics(extract_embeddings(model, paths, tta_flip, progress=progress), df.identity)
 
 # %% ../nbs/06_verification.ipynb #776c2608
+INDEX_KINDS = ('auto', 'exact', 'flat', 'ivf', 'hnsw')
+EXACT_MAX = 50_000 # 'auto' searches exactly up to this many faces, with IVF above (chapter 07's benchmark)
+
+def check_threshold(t:float|None) -> float|None:
+    "`t` as a float, refused unless it is a cosine (in [-1, 1])"
+    if t is None: return None
+    if not isinstance(t, (int, float, np.floating)) or not -1 <= float(t) <= 1:
+        raise ValueError(f"threshold {t!r} is not a cosine: it must lie in [-1, 1]")
+    return float(t)
+
+def _l2(e:np.ndarray) -> np.ndarray: return e/np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+
 class Gallery:
-    "Embeddings of known identities, per image and per identity template; saved and loaded atomically"
-    def __init__(self, emb:torch.Tensor, ids:list, paths:list|None=None):
-        if len(emb) != len(ids): raise ValueError(f"{len(emb)} embeddings but {len(ids)} identities")
-        self.emb, self.ids, self.paths = F.normalize(emb.float(), dim=1), list(map(str, ids)), list(map(str, paths or []))
-        self.names = sorted(set(self.ids))
-        pos = {n: i for i,n in enumerate(self.names)}
-        self.labels = torch.tensor([pos[i] for i in self.ids])
-        t = torch.zeros(len(self.names), emb.shape[1]).index_add_(0, self.labels, self.emb)
-        self.templates = F.normalize(t, dim=1)
+    "Known faces' unit embeddings, ids and paths, searched exactly or through faiss; carries its model's id and threshold"
+    def __init__(self, dim:int, kind:str='auto', model_id:str='', threshold:float|None=None, threshold_source:str='',
+                 nprobe:int=16, hnsw_m:int=32, ef_search:int=64):
+        if kind not in INDEX_KINDS: raise ValueError(f"index kind must be one of {INDEX_KINDS}, got {kind!r}")
+        self.dim, self.kind, self.model_id, self.nprobe, self.hnsw_m, self.ef_search = dim, kind, model_id, nprobe, hnsw_m, ef_search
+        self.threshold, self.threshold_source = check_threshold(threshold), threshold_source
+        self.emb, self.ids, self.paths, self._index = np.zeros((0, dim), np.float32), [], [], None
     @classmethod
-    def from_folder(cls, model:FaceModel, root:Path, **kw):
-        "Enrol every image of `root/<identity>/`"
+    def of(cls, emb, ids:list, paths:list|None=None, **kw):
+        "A gallery holding the faces `emb` (n, dim) of identities `ids`"
+        return cls(np.asarray(emb).shape[1], **kw).add(emb, ids, paths)
+    @classmethod
+    def from_folder(cls, model:FaceModel, root:Path, tta_flip:bool=True, progress:bool=True, **kw):
+        "Enrol every image of `root/<identity>/` with `model`"
         df = scan_faces(root)
-        return cls(extract_embeddings(model, df.path.tolist(), **kw), df.identity.tolist(), df.path.tolist())
-    def search(self, q:torch.Tensor, k:int=1, per:str='identity') -> tuple:
-        "Top-`k` `(scores, names)` per query against templates (`per='identity'`) or single images (`per='image'`)"
-        q = F.normalize(q.float(), dim=1)
-        if per == 'identity': s, names = q @ self.templates.T, self.names
-        elif per == 'image': s, names = q @ self.emb.T, self.ids
-        else: raise ValueError(f"per must be 'identity' or 'image', got {per!r}")
-        v, i = s.topk(min(k, s.shape[1]), dim=1)
-        return v, [[names[j] for j in row] for row in i.tolist()]
-    def identify(self, q:torch.Tensor, threshold:float, per:str='identity') -> tuple:
-        "`(identities, scores)`: the best match per query, or `n000000` below `threshold`"
-        v, n = self.search(q, 1, per)
-        v = v[:, 0]
-        return [name[0] if s >= threshold else UNKNOWN_ID for name, s in zip(n, v.tolist())], v
-    def save(self, path:Path) -> Path:
-        "Write the gallery atomically (loadable with `weights_only=True`)"
-        return atomic_save(dict(format='facelab-gallery-1', emb=self.emb, ids=self.ids, paths=self.paths), path)
-    @classmethod
-    def load(cls, path:Path):
-        "A gallery written by `save` (loaded with `weights_only=True`)"
-        d = torch.load(path, map_location='cpu', weights_only=True)
-        if not isinstance(d, dict) or d.get('format') != 'facelab-gallery-1': raise ValueError(f"{path}: not a facelab gallery")
-        return cls(d['emb'], d['ids'], d['paths'])
+        return cls.of(extract_embeddings(model, df.path.tolist(), tta_flip, progress=progress).numpy(), df.identity.tolist(), df.path.tolist(), **kw)
     def __len__(self): return len(self.ids)
-    def __repr__(self): return f"Gallery({len(self.names)} identities, {len(self.ids)} images)"
+    def __repr__(self): return f"Gallery({len(self.names)} identities, {len(self)} faces, {self.search_kind}, model {self.model_id or '?'})"
+    @property
+    def names(self) -> list: return sorted(set(self.ids))
+    @property
+    def search_kind(self) -> str: return self.kind if self.kind != 'auto' else 'exact' if len(self) <= EXACT_MAX else 'ivf'
+    def add(self, emb:np.ndarray, ids:list, paths:list|None=None):
+        "Add faces (rows of `emb`, made unit) with their identities; returns self"
+        emb = np.asarray(emb, np.float32).reshape(-1, self.dim) if len(emb) else np.zeros((0, self.dim), np.float32)
+        if len(emb) != len(ids): raise ValueError(f"{len(emb)} embeddings but {len(ids)} identities")
+        if not np.isfinite(emb).all(): raise ValueError("embeddings hold NaN: add only the faces that were found")
+        self.emb = np.concatenate([self.emb, _l2(emb)]); self.ids += list(map(str, ids)); self.paths += [str(p) for p in (paths if paths is not None else ['']*len(ids))]
+        self._index = None; return self
+    def remove(self, ids:list) -> int:
+        "Remove every face of the identities `ids`; returns how many faces went"
+        keep = ~np.isin(np.asarray(self.ids, dtype=object), list(map(str, ids)))
+        self.emb, self.ids, self.paths = self.emb[keep], [i for i,k in zip(self.ids, keep) if k], [p for p,k in zip(self.paths, keep) if k]
+        self._index = None; return int((~keep).sum())
+    def templates(self):
+        "A gallery of one face per identity: the normalised mean of its faces (its *template*), same model and threshold"
+        lab, names = pd.factorize(pd.Series(self.ids), sort=True)
+        t = np.zeros((len(names), self.dim), np.float32); np.add.at(t, lab, self.emb)
+        return type(self)(self.dim, self.kind, self.model_id, self.threshold, self.threshold_source,
+                          self.nprobe, self.hnsw_m, self.ef_search).add(t, list(names))
+
+# %% ../nbs/06_verification.ipynb #f0a55e11
+def _faiss_index(emb:np.ndarray, kind:str, nprobe:int, hnsw_m:int, ef_search:int):
+    "A faiss inner-product index of `kind` ('flat', 'ivf', 'hnsw') holding `emb`"
+    import faiss
+    n, d = emb.shape
+    if kind == 'flat': ix = faiss.IndexFlatIP(d)
+    elif kind == 'hnsw': ix = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT); ix.hnsw.efSearch = ef_search
+    else:
+        nlist = max(1, min(int(4*np.sqrt(n)), n//39)) # faiss wants >= 39 training points per list
+        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        ix.train(emb[np.random.default_rng(0).choice(n, min(n, 64*nlist), replace=False)]); ix.nprobe = min(nprobe, nlist)
+    ix.add(emb)
+    return ix
+
+@patch
+def _faiss(self:Gallery):
+    "The faiss index over `emb`, built on first use after a change"
+    if self._index is None: self._index = _faiss_index(self.emb, self.search_kind, self.nprobe, self.hnsw_m, self.ef_search)
+    return self._index
+
+@patch
+def search(self:Gallery, q:np.ndarray, k:int=5) -> tuple:
+    "`(scores, rows)` of the `k` nearest faces to each query (rows index `ids` and `paths`; -1 where faiss found fewer)"
+    q, k = _l2(np.asarray(q, np.float32).reshape(-1, self.dim)), min(k, len(self))
+    if k == 0: return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
+    if self.search_kind == 'exact':
+        s = q @ self.emb.T
+        idx = np.argpartition(-s, k-1, axis=1)[:, :k]
+        o = np.argsort(-np.take_along_axis(s, idx, 1), 1, kind='stable'); idx = np.take_along_axis(idx, o, 1)
+        return np.take_along_axis(s, idx, 1), idx
+    return self._faiss().search(q, k)
+
+@patch
+def identify(self:Gallery, q:np.ndarray, threshold:float|None=None) -> tuple:
+    "`(identities, scores)`: each query's nearest face's identity, or `n000000` below the threshold (default: the gallery's)"
+    t = check_threshold(threshold if threshold is not None else self.threshold)
+    if t is None: raise ValueError("no threshold: give one, or build the gallery from a model that has one")
+    s, r = self.search(q, 1)
+    if s.shape[1] == 0: return [UNKNOWN_ID]*len(s), np.full(len(s), -1.0, np.float32)
+    return [self.ids[j] if j >= 0 and v >= t else UNKNOWN_ID for v,j in zip(s[:, 0], r[:, 0])], s[:, 0]
 
 # %% ../nbs/06_verification.ipynb #24b690fc
 def open_set_metrics(pred:list, truth:list) -> dict:
@@ -351,11 +420,10 @@ def open_set_metrics(pred:list, truth:list) -> dict:
                 dir=float((pred[~unk] == truth[~unk]).mean()) if (~unk).any() else float('nan'),
                 far=float((pred[unk] != UNKNOWN_ID).mean()) if unk.any() else float('nan'), n=len(truth))
 
-def choose_open_threshold(gallery:Gallery, q:torch.Tensor, truth:list, target:str='accuracy', far:float=0.01,
-                          per:str='identity') -> float:
+def choose_open_threshold(gallery:Gallery, q, truth:list, target:str='accuracy', far:float=0.01) -> float:
     "Threshold on dev queries with known `truth`: best open-set accuracy, or the lowest one with FAR <= `far`"
-    v, n = gallery.search(q, 1, per)
-    s, best = v[:, 0].numpy(), np.array([x[0] for x in n])
+    v, r = gallery.search(q, 1)
+    s, best = v[:, 0], np.asarray(gallery.ids, dtype=object)[r[:, 0]]
     truth = np.asarray(truth); unk = truth == UNKNOWN_ID
     cands = np.concatenate([[-1.0], np.sort(s) + 1e-6])
     if target == 'far':
@@ -365,10 +433,10 @@ def choose_open_threshold(gallery:Gallery, q:torch.Tensor, truth:list, target:st
     acc = [np.where(s >= t, best, UNKNOWN_ID).__eq__(truth).mean() for t in cands]
     return float(cands[int(np.argmax(acc))])
 
-def dir_at_far(gallery:Gallery, q:torch.Tensor, truth:list, far:float, per:str='identity') -> float:
+def dir_at_far(gallery:Gallery, q, truth:list, far:float) -> float:
     "Detection-and-identification rate of known queries at the threshold where unknown queries' FAR is `far`"
-    t = choose_open_threshold(gallery, q, truth, 'far', far, per)
-    pred, _ = gallery.identify(q, t, per)
+    t = choose_open_threshold(gallery, q, truth, 'far', far)
+    pred, _ = gallery.identify(q, t)
     return open_set_metrics(pred, truth)['dir']
 
 # %% ../nbs/06_verification.ipynb #8d0c181c
@@ -440,7 +508,7 @@ def lfw_training_set(cfg:LfwCfg, pairs:pd.DataFrame, lfw_root:Path) -> tuple:
 
 def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str):
     "Write the main job's model, metrics, pair scores and plot into `out`"
-    save_face_model(learn.model, out/'model.pth', classes=learn.dls.vocab, **{k: v for k,v in metrics.items() if k not in ('cfg', 'job')})
+    save_face_model(trained_model(learn), out/'model.pth', classes=learn.dls.vocab, **{k: v for k,v in metrics.items() if k not in ('cfg', 'job')})
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(metrics, indent=1, default=str))
     with atomic_path(out/'scores.csv') as tmp: scored.to_csv(tmp, index=False)
     plot_verification(scored.score, scored.same, metrics['threshold'], title).savefig(out/'verification.png', dpi=100)

@@ -18,7 +18,7 @@ from .core import facelab_home, atomic_path, new_folder, own_folder, load_onnx, 
 from .data import UNKNOWN_ID, get_dataset, read_lfw_pairs, download_file, ChecksumError, UnsafeArchiveError, extract_archive
 from .faces import MTCNNDetector, choose_face, lfw_people, align_lfw
 from .transforms import face_tfms
-from .verify import TEST_FOLDS, lfw_test_identities, verification_metrics
+from .verify import TEST_FOLDS, lfw_test_identities, verification_metrics, lfw_pairs_set
 from .inference import (ONNX_FORMAT, RecCfg, FaceRecognition, OnnxEmbedder, read_photo, photo_files, check_threshold,
                                export_model, _shrink)
 
@@ -455,21 +455,22 @@ def browser_speed(folder:Path, photos:list, threads:tuple=(1, 2)) -> pd.DataFram
 def web_lfw_accuracy(folder:Path, # an exported folder: its embedder graph is run by onnxruntime here, as the page runs it
                      n_pairs:int|None=None, # per fold of 6-10 (None: all 3,000 pairs)
                     ) -> dict:
-    "Verification on LFW's test folds 6-10 (5-fold thresholds) of the page's embedder, on chapter 01's aligned faces"
+    "Verification on LFW's test folds 6-10 (5-fold thresholds) of the page's embedder: chapter 06's `lfw` set and its metrics"
     import onnxruntime as ort
     cfg = json.loads((Path(folder)/'model.json').read_text())
     sess = ort.InferenceSession(load_onnx(path_inside(folder, cfg['embedder'], f"{Path(folder)/'model.json'}")).SerializeToString())
-    pairs = read_lfw_pairs(get_dataset('lfw_pairs'), get_dataset('lfw')).pipe(lambda d: d[d.fold.isin(TEST_FOLDS)])
-    if n_pairs: pairs = pairs.groupby(['fold', 'same']).head(n_pairs//2) # half same-person pairs, as each fold has
-    paths = sorted(set(pairs.path_a) | set(pairs.path_b))
-    src = get_dataset('lfw'); root = align_lfw(paths, progress=False)
+    ps = lfw_pairs_set(cfg['size'])  # chapter 01's aligned faces of folds 6-10
+    keep = np.ones(len(ps), bool)
+    if n_pairs:  # each fold's first pairs, half of them same-person, as each fold has
+        keep[:] = False; keep[pd.DataFrame(dict(fold=ps.folds, same=ps.same)).groupby(['fold', 'same']).head(n_pairs//2).index] = True
+    used = np.unique(np.concatenate([ps.a[keep], ps.b[keep]]))
     sz = (cfg['size'],)*2 # a smaller model: resized as chapter 07 resizes aligned faces
     faces = np.stack([np.asarray(Image.fromarray(f).resize(sz, resample=3)) if f.shape[:2] != sz else f
-                      for f in (read_photo(root/Path(p).relative_to(src)) for p in paths)]).astype(np.float32)
-    e = np.concatenate([sess.run(None, {'faces': faces[i:i+64]})[0] for i in range(0, len(faces), 64)])
-    idx = {p: i for i, p in enumerate(paths)}
-    s = (e[[idx[p] for p in pairs.path_a]]*e[[idx[p] for p in pairs.path_b]]).sum(1)
-    return dict(verification_metrics(s, pairs.same, pairs.fold), pairs=len(pairs))
+                      for f in (read_photo(ps.faces[i]) for i in used)]).astype(np.float32)
+    out = np.concatenate([sess.run(None, {'faces': faces[i:i+64]})[0] for i in range(0, len(faces), 64)])
+    e = np.zeros((len(ps.faces), out.shape[1]), np.float32); e[used] = out
+    s = (e[ps.a[keep]]*e[ps.b[keep]]).sum(1)
+    return dict(verification_metrics(s, ps.same[keep], ps.folds[keep]), pairs=int(keep.sum()))
 
 def bench_web(model:str='runs/lfw/model.pth', # facelab checkpoint or ONNX file
               out:str='runs/web', # the float32 page goes here, the int8 one to OUT-int8
