@@ -228,8 +228,8 @@ EVAL_FARS = (1e-3, 1e-4) # the false-accept rates the papers' tables report
 
 def score_pairs(model:FaceModel, ps:PairSet, tta_flip:bool=True, progress:bool=False, bs:int=128) -> np.ndarray:
     "The cosine of each pair of `ps`'s faces, embedded once each"
-    emb = extract_embeddings(model, ps.faces, tta_flip, bs, progress)
-    return (emb[ps.a]*emb[ps.b]).sum(1).numpy()
+    emb = extract_embeddings(model, ps.faces, tta_flip, bs, progress).numpy()
+    return (emb[ps.a]*emb[ps.b]).sum(1)
 
 def set_metrics(scores, ps:PairSet) -> dict:
     "k-fold accuracy ± std, AUC, EER and TAR at `EVAL_FARS` of `scores` on `ps` (nan where the impostors are too few for a FAR)"
