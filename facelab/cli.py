@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #46c7f8e6
 from __future__ import annotations
-import sys, json, pickle, argparse, inspect, typing
+import os, sys, json, pickle, argparse, inspect, typing
 from dataclasses import fields, is_dataclass, replace, asdict
 from fastcore.docments import docments
 import warnings # fastai's import scripts a layer with torch.jit, which torch 2.10+ calls deprecated; a command's users cannot act on it
@@ -15,6 +15,7 @@ from .data import data_summary
 from .faces import align_folder
 from .train import LOSSES, train_folder
 import facelab.losses # registers the margin losses
+from .distributed import train_ranks # registers Partial FC; `train` runs data-parallel under torchrun
 from .verify import lfw_job, metrics_line, loss_benchmark, eval_model
 from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
@@ -43,7 +44,7 @@ def cfg_options(cfg, path:tuple=()) -> list:
     hints, docs, out = typing.get_type_hints(type(cfg)), docments(type(cfg)), []
     for f in fields(cfg):
         v, p = getattr(cfg, f.name), path + (f.name,)
-        if f.name == 'loss_cfg': out += [o for c in _loss_cfgs(v) for o in cfg_options(c, p)]
+        if f.name == 'loss_cfg': out += list({o[0]: o for c in _loss_cfgs(v) for o in cfg_options(c, p)}.values())  # a settings type extending another's (Partial FC's) adds its own fields once
         elif is_dataclass(v): out += cfg_options(v, p)
         elif (t := _cli_type(hints[f.name])) is not None: out.append((p, t, v, docs.get(f.name) or ''))
     return out
@@ -99,6 +100,8 @@ def run_verb(args:argparse.Namespace):
 
 # %% ../nbs/90_cli.ipynb #19a3f12b
 def _print_json(r): print(json.dumps(r))
+def _print_rank0(r):  # under torchrun every rank returns the metrics: one prints them
+    if os.environ.get('RANK', '0') == '0': _print_json(r)
 def _print_frame(r): print(r.to_string())
 def _print_report(r): print(f"{len(r)} images: {r.status.value_counts().to_dict()}; report in align_report.csv")
 def _print_job(r): print(metrics_line(r, r['job']['out']))
@@ -136,7 +139,7 @@ def _print_compete(m) -> int:
 VERBS = { # name: (library function, printer of its result, parameters the command line leaves out)
     'data': (data_summary, _print_frame, ()),
     'align': (align_folder, _print_report, ()),
-    'train': (train_folder, _print_json, ()),
+    'train': (train_ranks, _print_rank0, ()),  # `train_folder`, data-parallel under torchrun (chapter 10)
     'lfw': (lfw_job, _print_job, ()),
     'bench': (loss_benchmark, _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
     'eval': (eval_model, _print_bench, ()),
