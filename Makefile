@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,dlib]"
 	# MTCNN weights ship in this wheel; it pins an old torch, so no deps (see pyproject.toml)
 	$(BIN)/python -m pip install -q --no-deps facenet-pytorch==2.6.0
 	touch $@

@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`; chapter 11 adds `--model dlib`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -21,6 +21,7 @@ from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
                                bench_infer, bench_index, NoFaceError)
 from .web import export_web, serve_web, bench_web
+import facelab.teacher # registers `--model dlib` (dlib itself is imported only when that model is used)
 from .competition import download_competition, make_replica, competition_job, results_table, check_file, submit
 
 # %% auto #0

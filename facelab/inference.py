@@ -18,19 +18,20 @@ from fastcore.basics import patch
 from .core import atomic_path, write_sections, read_sections, load_weights, load_onnx, BadFileError
 from .data import load_image, BadImageError, _to_rgb, _header, scan_faces, IMAGE_EXTS, quarantine, restore_quarantine, UNKNOWN_ID
 from .data import get_dataset, available, read_lfw_pairs
-from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw
+from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw, ARCFACE_TEMPLATE, FACE_SIZE
 from .transforms import face_tfms
 from .models import ModelCfg, FaceModel, load_face_model, save_face_model, _cfg_from
 from .verify import best_threshold, flip_tta, Gallery, check_threshold, _l2, _faiss_index, INDEX_KINDS, EXACT_MAX
 
 # %% auto #0
-__all__ = ['ONNX_FORMAT', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC', 'ROW_COLS', 'GALLERY_FORMAT', 'GALLERY_VERSION',
-           'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo',
-           'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder', 'onnx_agreement', 'load_embedder',
-           'RecCfg', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition', 'Calibration', 'calibrate_threshold',
-           'pair_scores', 'plot_calibration', 'photo_files', 'face_thumbs', 'duplicate_groups', 'embed_photos',
-           'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model', 'export_model', 'bench_infer',
-           'bench_index', 'speed_table', 'index_table']
+__all__ = ['ONNX_FORMAT', 'INSIGHTFACE_MEAN', 'INSIGHTFACE_STD', 'EMBEDDERS', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC',
+           'ROW_COLS', 'NO_THRESHOLD', 'GALLERY_FORMAT', 'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC',
+           'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo', 'Embedder', 'model_id', 'TorchEmbedder',
+           'export_onnx', 'onnx_id', 'OnnxEmbedder', 'onnx_agreement', 'register_embedder', 'load_embedder',
+           'export_insightface_onnx', 'RecCfg', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition',
+           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'photo_files', 'face_thumbs',
+           'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model',
+           'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
 
 # %% ../nbs/07_inference.ipynb #d1081571
 def _name(x, i:int) -> str:
@@ -59,11 +60,14 @@ class Embedder:
     meta: dict
     model_id: str
     def _run(self, x:torch.Tensor) -> np.ndarray: raise NotImplementedError
+    def _prep(self, x:torch.Tensor) -> torch.Tensor:
+        "A batch of uint8 faces (n, 3, h, w) as the model's input: resized to `cfg.size`, scaled to [0, 1], normalised by `cfg.mean`, `cfg.std`"
+        return face_tfms('none', self.cfg.size, self.cfg.mean, self.cfg.std)(x)
     def __call__(self, faces:np.ndarray, tta:bool=True, bs:int=64) -> np.ndarray:
         "Embeddings of `faces`; with `tta` the mirrored face's embedding is added (one batch for both)"
-        tf, out = face_tfms('none', self.cfg.size, self.cfg.mean, self.cfg.std), []
+        out = []
         for i in range(0, len(faces), bs):
-            x = tf(torch.from_numpy(np.ascontiguousarray(faces[i:i+bs])).permute(0, 3, 1, 2))
+            x = self._prep(torch.from_numpy(np.ascontiguousarray(faces[i:i+bs])).permute(0, 3, 1, 2))
             out.append(flip_tta(self._run, x, tta).numpy()) # chapter 06's flip TTA, one batch for both
         return np.concatenate(out) if out else np.zeros((0, self.cfg.emb_dim), np.float32)
 
@@ -85,6 +89,7 @@ class TorchEmbedder(Embedder):
 
 # %% ../nbs/07_inference.ipynb #2239e2b0
 ONNX_FORMAT = 'facelab-onnx-1'
+INSIGHTFACE_MEAN, INSIGHTFACE_STD = 127.5, 127.5 # insightface's recognition models take (x - 127.5)/127.5, x the RGB pixels in 0..255
 
 class _Normed(nn.Module):
     "An embedder whose output is L2-normalised (what the ONNX graph computes)"
@@ -111,32 +116,92 @@ def export_onnx(model:FaceModel, # a trained facelab model (its embedder is expo
         onnx.save(m, str(tmp))
     return Path(path)
 
+def onnx_id(m) -> str:
+    "A short digest of an ONNX model's bytes, its metadata left out: a threshold written into the file keeps its id"
+    import onnx
+    c = onnx.ModelProto(); c.CopyFrom(m); del c.metadata_props[:]
+    return hashlib.sha256(c.SerializeToString()).hexdigest()[:16]
+
+def _foreign_cfg(path:Path, sess, mean:float, std:float) -> ModelCfg:
+    "The `ModelCfg` of an ONNX face model without facelab's metadata, read from its graph in insightface's conventions"
+    i, o = sess.get_inputs()[0], sess.get_outputs()[0]
+    s = i.shape
+    if len(s) != 4 or s[1] != 3 or not isinstance(s[2], int) or s[2] != s[3]:
+        raise ValueError(f"{path}: input {i.name!r} has shape {s}; facelab reads ONNX face models whose input is (batch, 3, size, size) RGB, "
+                         "as insightface's are")
+    if len(o.shape) != 2 or not isinstance(o.shape[1], int):
+        raise ValueError(f"{path}: output {o.name!r} has shape {o.shape}; expected (batch, embedding size)")
+    if not std: raise ValueError(f"{path}: std must not be 0")
+    return ModelCfg(arch=f'onnx:{Path(path).name}', size=s[2], emb_dim=o.shape[1], mean=(mean/255,)*3, std=(std/255,)*3,
+                    template=tuple(map(tuple, ARCFACE_TEMPLATE.tolist())))
+
 class OnnxEmbedder(Embedder):
-    "An embedder from a facelab ONNX file, run by onnxruntime; everything it needs is in the file"
-    def __init__(self, path:Path, threads:int|None=None):
+    "An embedder from an ONNX file, run by onnxruntime: facelab's (everything it needs is in the file), or another's read in insightface's conventions"
+    def __init__(self, path:Path, threads:int|None=None,
+                 mean:float=INSIGHTFACE_MEAN, # a file without facelab's metadata: the pixel mean (0..255) its input subtracts
+                 std:float=INSIGHTFACE_STD): # and the divisor
         import onnxruntime as ort
         so = ort.SessionOptions()
         if threads: so.intra_op_num_threads = threads
         so.add_session_config_entry('session.intra_op.allow_spinning', '0') # idle threads sleep: MTCNN (torch) runs between calls
-        self.path = Path(path) # the session is made from the checked model's bytes, never from the path: onnxruntime would read external data files
-        self.sess = ort.InferenceSession(load_onnx(path).SerializeToString(), so, providers=[p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()])
-        m = self.sess.get_modelmeta().custom_metadata_map
-        if m.get('format') != ONNX_FORMAT: raise ValueError(f"{path}: not a facelab ONNX file (no '{ONNX_FORMAT}' metadata)")
-        self.cfg, self.model_id = _cfg_from(json.loads(m['cfg'])), m['model_id']
-        self.meta = dict(threshold=float(m['threshold']) if m.get('threshold') else None, threshold_source=m.get('threshold_source', ''))
-    def _run(self, x): return self.sess.run(None, {'input': x.numpy()})[0]
+        self.path, m = Path(path), load_onnx(path) # the session is made from the checked model's bytes, never from the path: onnxruntime would read external data files
+        self.sess = ort.InferenceSession(m.SerializeToString(), so, providers=[p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()])
+        p = self.sess.get_modelmeta().custom_metadata_map
+        fmt = p.get('format', '')
+        if fmt.startswith('facelab') and fmt != ONNX_FORMAT: raise ValueError(f"{path}: a facelab ONNX file of format {fmt!r}; this facelab reads {ONNX_FORMAT!r}")
+        self.facelab, self.input = fmt == ONNX_FORMAT, self.sess.get_inputs()[0].name
+        if self.facelab: self.cfg, self.model_id = _cfg_from(json.loads(p['cfg'])), p['model_id']
+        else: self.cfg, self.model_id = _foreign_cfg(path, self.sess, mean, std), onnx_id(m)
+        b = self.sess.get_inputs()[0].shape[0]
+        self.max_batch = b if isinstance(b, int) and b > 0 else None # a graph made for a fixed batch is run in chunks of it
+        self.meta = dict(threshold=float(p['threshold']) if p.get('threshold') else None, threshold_source=p.get('threshold_source', ''))
+    def _run(self, x):
+        x, n = x.numpy(), self.max_batch or len(x)
+        return np.concatenate([self.sess.run(None, {self.input: x[i:i+n]})[0] for i in range(0, len(x), n)])
 
 def onnx_agreement(a:Embedder, b:Embedder, faces:np.ndarray) -> float:
     "Lowest cosine between two embedders' embeddings of the same aligned `faces` (1: identical)"
     return float((a(faces, tta=False)*b(faces, tta=False)).sum(1).min())
 
-def load_embedder(path:Path, device=None) -> Embedder:
-    "An `OnnxEmbedder` for a .onnx file, else a `TorchEmbedder` for a facelab checkpoint"
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such model file (train one with `facelab lfw`, or give a .pth or .onnx path)")
-    if path.suffix == '.onnx': return OnnxEmbedder(path)
+EMBEDDERS = {} # name: make() -> Embedder, filled by `register_embedder` (chapter 11 registers 'dlib')
+
+def register_embedder(name:str):
+    "Decorator: register `make() -> Embedder` under `name`, so that `load_embedder(name)` and `--model name` find it"
+    def deco(fn): EMBEDDERS[name] = fn; return fn
+    return deco
+
+def load_embedder(spec:str|Path, # a registered name (`EMBEDDERS`), a .onnx file, or a facelab checkpoint
+                  device=None, mean:float=INSIGHTFACE_MEAN, std:float=INSIGHTFACE_STD) -> Embedder:
+    "The embedder registered as `spec`, an `OnnxEmbedder` for a .onnx file (`mean`, `std`: for one without facelab's metadata), else a `TorchEmbedder`"
+    if str(spec) in EMBEDDERS: return EMBEDDERS[str(spec)]()
+    path = Path(spec)
+    if not path.exists():
+        names = f"; or a registered name: {', '.join(sorted(EMBEDDERS))}" if EMBEDDERS else ''
+        raise FileNotFoundError(f"{path}: no such model file (train one with `facelab lfw`, or give a .pth or .onnx path{names})")
+    if path.suffix == '.onnx': return OnnxEmbedder(path, mean=mean, std=std)
     model, meta = load_face_model(path, device)
     return TorchEmbedder(model, meta)
+
+
+# %% ../nbs/07_inference.ipynb #078f388b
+class _FromInsightface(nn.Module):
+    "An embedder behind insightface's input convention: `(x - 127.5)/127.5` in, the embedder's own mean and std applied inside"
+    def __init__(self, embedder):
+        super().__init__(); self.embedder = embedder
+        self.register_buffer('mean', torch.tensor(embedder.cfg.mean).view(1, 3, 1, 1)); self.register_buffer('std', torch.tensor(embedder.cfg.std).view(1, 3, 1, 1))
+    def forward(self, x): return self.embedder(((x*INSIGHTFACE_STD + INSIGHTFACE_MEAN)/255 - self.mean)/self.std)
+
+def export_insightface_onnx(model:FaceModel, # a trained facelab model (its embedder is exported)
+                            path:Path, # the .onnx file to write (atomically)
+                            opset:int=17) -> Path:
+    "Write `model`'s embedder as insightface writes its models: input `input.1` (n, 3, s, s) RGB as `(x-127.5)/127.5`, raw output, no facelab metadata"
+    net, s = _FromInsightface(copy.deepcopy(model.embedder).cpu().float().eval()), model.embedder.cfg.size
+    with atomic_path(Path(path)) as tmp, warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(net, torch.randn(2, 3, s, s), str(tmp), input_names=['input.1'], output_names=['output'],
+                          dynamic_axes={'input.1': {0: 'batch'}, 'output': {0: 'batch'}}, opset_version=opset, dynamo=False)
+    return Path(path)
+
 
 # %% ../nbs/07_inference.ipynb #0ebef812
 INPUT_KINDS = ('photo', 'crop', 'aligned')
@@ -146,7 +211,7 @@ CROP_FACE_FRAC = 1.0 # a crop with no face found: the aligned square's side as a
 @dataclass(frozen=True)
 class RecCfg:
     "How `FaceRecognition` reads photos; the `facelab` verbs take these fields as options"
-    model: str = 'runs/lfw/model.pth' # facelab checkpoint (.pth) or ONNX file (.onnx); default: what `make demo` wrote
+    model: str = 'runs/lfw/model.pth' # facelab checkpoint (.pth), ONNX file (.onnx), or a registered name ('dlib' with chapter 11); default: what `make demo` wrote
     kind: str = 'photo' # inputs: 'photo' (detect, align), 'crop' (tight face crops), 'aligned' (already on the 112 template)
     multi: str = 'largest' # several faces in a photo: 'largest', 'central' or 'all'
     threshold: float|None = None # same-person threshold on the cosine (None: the one stored with the model)
@@ -154,6 +219,8 @@ class RecCfg:
     max_side: int = 640 # photos larger than this are shrunk for detection (faces are still aligned from the full photo)
     tta: bool = True # add the mirrored face's embedding
     bs: int = 64 # photos per batch
+    onnx_mean: float = INSIGHTFACE_MEAN # an ONNX file without facelab's metadata: pixel mean (0..255) its input subtracts (insightface's 127.5)
+    onnx_std: float = INSIGHTFACE_STD # and divides by (insightface's 127.5)
 
 # %% ../nbs/07_inference.ipynb #908537ca
 ROW_COLS = ['source', 'face', 'status', 'how', 'n_faces', 'det_score', 'box', 'detail']
@@ -168,6 +235,10 @@ def _shrink(img:np.ndarray, max_side:int) -> tuple:
 def _row(src, **kw) -> dict: return dict(dict(source=src, face=-1, status='ok', how='', n_faces=0, det_score=np.nan, box=None, detail=''), **kw)
 
 # %% ../nbs/07_inference.ipynb #7c3c7950
+NO_THRESHOLD = ("no threshold: this model stores none (an ONNX file made elsewhere, or a model never calibrated). Choose one on labelled "
+                "photos of your own: `facelab calibrate PEOPLE_DIR --model MODEL [--far 0.001] [--out FILE]` (`FaceRecognition.calibrate`), "
+                "or pass --threshold (`RecCfg.threshold`)")
+
 @dataclass(frozen=True)
 class Verification:
     "The answer to 'same person?': the cosine, the decision, and the threshold it rests on"
@@ -197,13 +268,18 @@ class FaceRecognition:
     def from_file(cls, path:Path|None=None, cfg:RecCfg=RecCfg(), **changes):
         "A `FaceRecognition` for the model file `path` (default `cfg.model`), with `changes` to `cfg`"
         cfg = replace(cfg, **changes, **({'model': str(path)} if path else {}))
-        return cls(load_embedder(cfg.model), cfg)
+        return cls(load_embedder(cfg.model, mean=cfg.onnx_mean, std=cfg.onnx_std), cfg)
     @property
     def detector(self) -> FaceDetector:
         "MTCNN at `cfg.min_face`, padded for tight crops; made on first use"
         if self._detector is None: self._detector = MTCNNDetector(min_face_size=self.cfg.min_face, pad=CROP_PAD if self.cfg.kind == 'crop' else 0.0)
         return self._detector
     model_id = property(lambda self: self.embedder.model_id)
+    def decision_threshold(self, fallback:float|None=None) -> float:
+        "The threshold decisions use (else `fallback`); without one, a `ValueError` saying how to get one"
+        t = self.threshold if self.threshold is not None else fallback
+        if t is None: raise ValueError(NO_THRESHOLD)
+        return t
     size = property(lambda self: self.embedder.cfg.size)
 
 # %% ../nbs/07_inference.ipynb #d6edd3ad
@@ -282,9 +358,9 @@ def extract_embedding(self:FaceRecognition, x) -> np.ndarray:
 @patch
 def verify(self:FaceRecognition, a, b) -> Verification:
     "Are the faces in `a` and `b` the same person? The cosine, the decision and the threshold used"
-    if self.threshold is None: raise ValueError("no threshold: this model stores none; run `calibrate` on labelled photos, or set RecCfg.threshold")
+    t = self.decision_threshold()
     s = float(self.extract_embedding(a) @ self.extract_embedding(b))
-    return Verification(s, s >= self.threshold, self.threshold, self.threshold_source)
+    return Verification(s, s >= t, t, self.threshold_source)
 
 # %% ../nbs/07_inference.ipynb #4efbc7f5
 def _one(multi:str) -> str: return 'largest' if multi == 'all' else multi # one face per photo where photos are labelled
@@ -374,6 +450,7 @@ def save_threshold(self:FaceRecognition, path:Path) -> Path:
     if isinstance(self.embedder, TorchEmbedder):
         m = self.embedder.meta
         return save_face_model(self.embedder.model, path, classes=m.get('classes'), **{**{k: v for k,v in m.items() if k not in ModelCfg.__dataclass_fields__ and k != 'classes'}, **t})
+    if not isinstance(self.embedder, OnnxEmbedder): raise ValueError(f"a {type(self.embedder).__name__} has no model file to save a threshold into: pass it as --threshold (`RecCfg.threshold`)")
     import onnx
     m = load_onnx(self.embedder.path)
     props = {p.key: p.value for p in m.metadata_props}
@@ -518,9 +595,9 @@ def search(self:FaceRecognition, photo, gallery:Gallery, k:int=5) -> pd.DataFram
 @patch
 def identify(self:FaceRecognition, photos, gallery:Gallery, progress:bool=False) -> pd.DataFrame:
     "Who is in each photo: a row per face with its identity, or `n000000` when nobody known is close enough"
-    self.check_gallery(gallery)
+    self.check_gallery(gallery); thr = self.decision_threshold(gallery.threshold)
     r = self.embed(photos, progress=progress)
-    ids, sc = gallery.identify(r.emb[r.ok], self.threshold if self.threshold is not None else gallery.threshold) if r.ok.any() else ([], [])
+    ids, sc = gallery.identify(r.emb[r.ok], thr) if r.ok.any() else ([], [])
     t = r.table.assign(identity='', score=np.nan)
     t.loc[r.ok, 'identity'], t.loc[r.ok, 'score'] = ids, sc
     return t[['source', 'face', 'identity', 'score', 'status', 'box', 'detail']]
