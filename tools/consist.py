@@ -4,8 +4,9 @@ Every decimal number in a markdown cell (`89.8%`, `0.258`, `1.89×`, `147.6 img/
 code spans, `$…$` maths, links or HTML) must be, at the precision written, one of:
 - a number in that notebook's stored outputs (rounded to the digits written; a `%` also matches a fraction ×100);
 - a number in a results file the notebook names (`results/NAME` anywhere in it: `nbs/results/NAME`);
-- a number in the stored outputs or named results files of a chapter that the same sentence names ("chapter 06",
-  "chapters 07 and 08", a link to `06_verification.ipynb`), so the index can quote the chapters;
+- a constant of the code is written as code, in a code span (`DUP_THRESHOLD = 0.95`), and so is not checked;
+- a number in the stored outputs or named results files of a chapter that the same sentence or its section's heading
+  names ("chapter 06", "chapters 07 and 08", a link to `06_verification.ipynb`), so the index can quote the chapters;
 - in a sentence (or a table under a paragraph) that carries a link to a public source, a citation: published numbers;
 - or in the notebook's entry in `ALLOWED` (the number as written, with a reason).
 
@@ -44,6 +45,8 @@ VERSION_BEFORE = re.compile(r'(?:python|torch|torchvision|timm|cuda|onnxruntime(
 ANY_NUMBER = re.compile(r'(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?', re.I)
 CHAPTER_REF = re.compile(r'\bchapters?\s+((?:\d\d)(?:(?:,\s*|\s+and\s+|\s*[–-]\s*)\d\d)*)|\]\((\d\d)_\w+\.ipynb', re.I)
 RESULTS_REF = re.compile(r'results/([\w.\-]+\.(?:csv|md|json|txt))')
+# a sentence ends at . ; ! or ? before a capital or markup (not after "et al.", "e.g.", "i.e.", "cf.", "vs.")
+SENTENCE = re.compile(r'.+?(?:(?<!\bal)(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bvs)[.;!?](?=\s+[A-Z*_\[(`"|>-])|$)', re.S)
 CITATION = re.compile(r'\]\(https?://|<https?://')
 
 @dataclass
@@ -52,7 +55,8 @@ class Finding:
     nb: str        # notebook file name
     heading: str   # the heading above the finding ('' before the first)
     what: str      # the number as written, the phrase, or the slug
-    context: str   # the sentence it stands in
+    context: str   # the words around it
+    cell: str = '' # the id of its markdown cell
     def __str__(self): return f"{self.nb} [{self.heading or 'top'}] {self.kind}: {self.what}  «{self.context[:120]}»"
 
 def _src(c): return ''.join(c['source']) if isinstance(c['source'], list) else c['source']
@@ -103,7 +107,7 @@ def units(md) -> list:
             continue
         for item in re.finditer(r'(?:^|\n)(?:[-*]|\d+\.)?[^\n]*(?:\n(?![-*] |\d+\. )[^\n]+)*', text):
             i0 = item.start()
-            for s in re.finditer(r'.+?(?:[.;!?](?=\s)|$)', item.group(), re.S):
+            for s in SENTENCE.finditer(item.group()):
                 out.append((b0+i0+s.start(), b0+i0+s.end(), s.group()))
         para = text
     return out
@@ -139,11 +143,11 @@ def check_numbers(nb_path, nbs=NBS, _cache=None) -> list:
                 written = m.group(0).strip().replace(' ', '')
                 if written in allowed or written.rstrip('%') in allowed or CITATION.search(ctx): continue
                 x, digits, pct = float(f"{m.group(1).replace(',', '')}.{m.group(2)}"), len(m.group(2)), bool(m.group(3))
-                vals = own.union(*[src_of(p) for p in chapter_paths(ctx, nbs)])
-                if _matches(x, digits, pct, vals): continue
                 h = [t for p, t in heads if p <= m.start()]
+                vals = own.union(*[src_of(p) for p in chapter_paths(ctx + '\n' + (h[-1] if h else heading), nbs)])
+                if _matches(x, digits, pct, vals): continue
                 near = md[max(md.rfind('\n', 0, m.start())+1, m.start()-70):m.end()+50]
-                found.append(Finding('number', nb_path.name, h[-1] if h else heading, written, ' '.join(near.split())))
+                found.append(Finding('number', nb_path.name, h[-1] if h else heading, written, ' '.join(near.split()), c.get('id', '')))
         if heads: heading = heads[-1][1]
     return found
 
@@ -161,9 +165,9 @@ def check_text(nb_path, slugs) -> list:
         heads = [(m.start(), m.group(0).strip()) for m in HEADING.finditer(md)]
         head_at = lambda i: ([t for p, t in heads if p <= i] or [heading])[-1]
         line_at = lambda i: md[md.rfind('\n', 0, i)+1:(md.find('\n', i)+1 or len(md)+1)-1]
-        for m in OUTSIDE.finditer(md): found.append(Finding('outside', nb_path.name, head_at(m.start()), m.group(), line_at(m.start())))
+        for m in OUTSIDE.finditer(md): found.append(Finding('outside', nb_path.name, head_at(m.start()), m.group(), line_at(m.start()), c.get('id', '')))
         for m in GLOSSARY_LINK.finditer(md):
-            if m.group(1) not in slugs: found.append(Finding('glossary', nb_path.name, head_at(m.start()), m.group(1), line_at(m.start())))
+            if m.group(1) not in slugs: found.append(Finding('glossary', nb_path.name, head_at(m.start()), m.group(1), line_at(m.start()), c.get('id', '')))
         if heads: heading = heads[-1][1]
     return found
 

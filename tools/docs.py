@@ -19,7 +19,7 @@ def _reader_cells(nb):
     cells = []
     for c in nb.cells:
         if c.cell_type == 'markdown':
-            c.set_source(re.sub(r'\]\((?!https?:)([^)#]+)\.ipynb', r'](\1.html', c.source))  # links between chapters
+            c.set_source(re.sub(r'\]\((?!https?:)([^)#]+)\.ipynb', r'](\1.html', c.source))  # links between pages (`glossary.ipynb#eer` too)
         if c.cell_type != 'code': cells.append(c); continue
         d = c.directives
         if 'hide' in d or 'default_exp' in d or d.get('include') == 'false': continue
@@ -36,8 +36,8 @@ def title_of(nb) -> str:
     return ''
 
 def chapters(nbs:Path=NBS) -> list:
-    "The notebooks that become pages: index first, then the numbered ones"
-    return [nbs/'index.ipynb'] + sorted(p for p in nbs.glob('[0-9]*.ipynb'))
+    "The notebooks that become pages: index first, then the numbered ones, then the glossary"
+    return [nbs/'index.ipynb'] + sorted(p for p in nbs.glob('[0-9]*.ipynb')) + [p for p in [nbs/'glossary.ipynb'] if p.exists()]
 
 def build_site(out:Path=ROOT/'_docs', nbs:Path=NBS) -> dict:
     "Write `out/<notebook>.html` for every page of `chapters`, with a navigation bar, and copy `nbs/images`; `{page: title}`"

@@ -1,5 +1,5 @@
 "Write README.md from nbs/index.ipynb without quarto (nbdev-readme needs quarto, which is not always installed)."
-import json
+import json, re
 from pathlib import Path
 
 def nb_to_markdown(nb_path):
@@ -9,6 +9,7 @@ def nb_to_markdown(nb_path):
         src = ''.join(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
         src = src.replace('](images/', '](nbs/images/') # pictures sit beside the notebooks; the README is one folder up
+        src = re.sub(r'\]\((?!https?:)([\w.-]+\.ipynb)', r'](nbs/\1', src)  # and so do the pages it links (`glossary.ipynb#eer`)
         out.append(src if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
         printed = ''.join(''.join(o['text']) for o in c.get('outputs', []) if o.get('output_type') == 'stream' and o.get('name') == 'stdout').strip()
         if printed: out.append(f"```\n{printed}\n```")  # what the cell printed when `make notebooks` ran it
