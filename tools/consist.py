@@ -182,8 +182,9 @@ def check_references(nb_path) -> list:
 
 def check(paths=None, nbs=NBS) -> list:
     "Every finding for the notebooks `paths` (default: all of `nbs`)"
+    if paths and nbs == NBS: nbs = Path(paths[0]).resolve().parent  # the notebooks' own folder: their results, their chapters
     paths = [Path(p) for p in paths] if paths else sorted(nbs.glob('*.ipynb'))
-    slugs, cache, found = glossary_slugs(nbs), {}, []
+    slugs, cache, found = glossary_slugs(nbs) or glossary_slugs(NBS), {}, []
     for p in paths: found += check_numbers(p, nbs, cache) + check_text(p, slugs) + check_references(p)
     return found
 
