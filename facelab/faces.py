@@ -294,9 +294,12 @@ def aligned_dataset(name:str, # a registered dataset stored unaligned (`celeba10
 def lfw_people(min_images:int=20, # keep people with at least this many photos (20: 62 people)
                max_people:int|None=None, # then at most this many of them, drawn with `seed`
                max_per_person:int|None=None, # and at most this many photos each (their first ones)
-               seed:int=0, progress:bool=True) -> pd.DataFrame:
+               seed:int=0, progress:bool=True,
+               exclude:set=frozenset(), # people never to return, e.g. the test people of LFW folds 6-10 (chapter 06)
+              ) -> pd.DataFrame:
     "Aligned LFW faces (`path`, `identity`) of people with at least `min_images` photos, aligned into the cache on first use"
     src = get_dataset('lfw'); df = scan_faces(src)
+    df = df[~df.identity.isin(set(exclude))]
     n = df.identity.value_counts()
     ids = pd.Series(sorted(n[n >= min_images].index))
     if max_people: ids = ids.sample(min(max_people, len(ids)), random_state=seed).sort_values()
