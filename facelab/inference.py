@@ -256,7 +256,7 @@ class Embedded:
     def ok(self) -> np.ndarray: return (self.table.status == 'ok').to_numpy()
 
 class FaceRecognition:
-    "Photos in, answers out: detect, align and embed faces, compare them, search a gallery; from a checkpoint or an ONNX file"
+    "Photos in, answers out: detect, align, embed, compare, search; `threshold` is the model's stored one unless given (`threshold_source` says what it means)"
     def __init__(self, embedder:Embedder, cfg:RecCfg=RecCfg(), detector:FaceDetector|None=None):
         if cfg.kind not in INPUT_KINDS: raise ValueError(f"kind must be one of {INPUT_KINDS}, got {cfg.kind!r}")
         if cfg.multi not in (*MULTI_POLICIES, 'all'): raise ValueError(f"multi must be one of {(*MULTI_POLICIES, 'all')}, got {cfg.multi!r}")

@@ -18,6 +18,7 @@ from facelab.data import get_dataset, available, scan_faces, read_lfw_pairs
 from facelab.faces import align_lfw
 from facelab.verify import lfw_test_identities, lfw_strangers, impostor_threshold, dense_scores, best_threshold, DENSE_MAX_PER_PERSON
 from facelab.inference import FaceRecognition, RecCfg, ScoreNorm, load_embedder, read_photo
+import facelab.teacher # registers 'dlib' (chapter 11)
 
 FARS = (1e-2, 1e-3)
 
