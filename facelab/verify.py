@@ -514,7 +514,7 @@ class LfwCfg:
     max_per_id: int = 40 # faces per person taken from `extra`
     aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
     valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
-    threshold_far: float|None = STORED_FAR # the threshold stored with the model: this FAR among LFW's one-photo strangers (`stranger_threshold`); None: best accuracy on folds 6-10, as before
+    threshold_far: float|None = STORED_FAR # the threshold stored with the model: this FAR among LFW's one-photo strangers (`stranger_threshold`); 0 or None: best accuracy on folds 6-10, as before
     dense: bool = False # also the dense protocol: every pair among all LFW photos of the test people (`lfw_dense`)
     resume: bool = False # go on with the run in `out` (its last.pth) after a stop
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files
