@@ -21,7 +21,7 @@ from .data import get_dataset, available, read_lfw_pairs
 from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw, ARCFACE_TEMPLATE, FACE_SIZE
 from .transforms import face_tfms
 from .models import ModelCfg, FaceModel, load_face_model, save_face_model, _cfg_from
-from .verify import best_threshold, flip_tta, Gallery, check_threshold, _l2, _faiss_index, INDEX_KINDS, EXACT_MAX
+from .verify import best_threshold, impostor_threshold, dense_scores, lfw_strangers, STORED_FAR, flip_tta, Gallery, check_threshold, _l2, _faiss_index, INDEX_KINDS, EXACT_MAX
 
 # %% auto #0
 __all__ = ['ONNX_FORMAT', 'INSIGHTFACE_MEAN', 'INSIGHTFACE_STD', 'EMBEDDERS', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC',
@@ -29,9 +29,9 @@ __all__ = ['ONNX_FORMAT', 'INSIGHTFACE_MEAN', 'INSIGHTFACE_STD', 'EMBEDDERS', 'I
            'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo', 'Embedder', 'model_id', 'TorchEmbedder',
            'export_onnx', 'onnx_id', 'OnnxEmbedder', 'onnx_agreement', 'register_embedder', 'load_embedder',
            'export_insightface_onnx', 'RecCfg', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition',
-           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'photo_files', 'face_thumbs',
-           'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model',
-           'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
+           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'ScoreNorm', 'photo_files',
+           'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup',
+           'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
 
 # %% ../nbs/07_inference.ipynb #d1081571
 def _name(x, i:int) -> str:
@@ -256,7 +256,7 @@ class Embedded:
     def ok(self) -> np.ndarray: return (self.table.status == 'ok').to_numpy()
 
 class FaceRecognition:
-    "Photos in, answers out: detect, align and embed faces, compare them, search a gallery; from a checkpoint or an ONNX file"
+    "Photos in, answers out: detect, align, embed, compare, search; `threshold` is the model's stored one unless given (`threshold_source` says what it means)"
     def __init__(self, embedder:Embedder, cfg:RecCfg=RecCfg(), detector:FaceDetector|None=None):
         if cfg.kind not in INPUT_KINDS: raise ValueError(f"kind must be one of {INPUT_KINDS}, got {cfg.kind!r}")
         if cfg.multi not in (*MULTI_POLICIES, 'all'): raise ValueError(f"multi must be one of {(*MULTI_POLICIES, 'all')}, got {cfg.multi!r}")
@@ -385,9 +385,7 @@ def calibrate_threshold(scores, same, # cosine of each pair, and whether it is o
     if far is None: # the most accurate threshold when same and different pairs weigh alike (Youden's J); all-pairs sets are
         t, target = best_threshold(scores, same, balanced=True), 'best balanced accuracy'  # mostly impostors, where plain accuracy rejects everything
     else:
-        d = np.sort(scores[~same])[::-1]; k = int(np.floor(far*len(d))) # k impostors may score above the threshold
-        t, target = (d[k] + 1e-6 if k < len(d) else -1.0), f'FAR <= {far:g}'
-        if len(d) < 10/far: warnings.warn(f"FAR {far:g} rests on {len(d):,} different-person pairs, fewer than 10/FAR = {10/far:,.0f}: a rough estimate")
+        t, target = impostor_threshold(scores[~same], far), f'FAR <= {far:g}' # chapter 06's: at most `far` of the impostors reach it
     t = float(np.clip(t, -1, 1))
     return Calibration(t, target, float((scores[~same] >= t).mean()), float((scores[same] >= t).mean()),
                        float(((scores >= t) == same).mean()), int(same.sum()), int((~same).sum()), source)
@@ -457,6 +455,25 @@ def save_threshold(self:FaceRecognition, path:Path) -> Path:
     onnx.helper.set_model_props(m, {**props, 'threshold': repr(self.threshold), 'threshold_source': self.threshold_source})
     with atomic_path(Path(path)) as tmp: onnx.save(m, str(tmp))
     return Path(path)
+
+# %% ../nbs/07_inference.ipynb #e5b3c1d7
+@dataclass
+class ScoreNorm:
+    "Symmetric score normalisation (s-norm): a pair's cosine in units of each face's spread of cosines against `cohort`"
+    cohort: np.ndarray # unit embeddings of strangers (one face per person), none of them among the faces to compare
+    def stats(self, emb:np.ndarray) -> tuple:
+        "Mean and standard deviation of each of `emb`'s cosines against the cohort"
+        s = np.asarray(emb, np.float32) @ np.asarray(self.cohort, np.float32).T
+        return s.mean(1), s.std(1)
+    def matrix(self, emb:np.ndarray) -> np.ndarray:
+        "s-norm of every pair of `emb` (n, n), each face's cohort statistics computed once"
+        emb = np.asarray(emb, np.float32); (m, sd), s = self.stats(emb), emb @ emb.T
+        z = (s - m[:, None])/sd[:, None]
+        return 0.5*(z + z.T)
+    def __call__(self, a:np.ndarray, b:np.ndarray) -> np.ndarray:
+        "s-norm of row pairs `(a[k], b[k])`"
+        (ma, sa), (mb, sb), s = self.stats(a), self.stats(b), (np.asarray(a)*np.asarray(b)).sum(1)
+        return 0.5*((s - ma)/sa + (s - mb)/sb)
 
 # %% ../nbs/07_inference.ipynb #093ef989
 GALLERY_FORMAT, GALLERY_VERSION = 'facelab-gallery', 2 # the gallery file: chapter 00's sectioned format

@@ -26,14 +26,15 @@ from .train import TrainCfg, cfg_dls, face_learner, fit_face, epochs_for_budget,
 from .losses import MarginCfg
 
 # %% auto #0
-__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER_PERSON', 'INDEX_KINDS', 'EXACT_MAX', 'flip_tta',
-           'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold', 'kfold_accuracy',
-           'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'PairSet', 'register_eval_set',
-           'lfw_pairs_frame', 'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs', 'set_metrics',
-           'evaluate', 'lfw_benchmark', 'VerificationCallback', 'eval_model', 'dense_scores', 'dense_metrics',
-           'lfw_dense', 'check_threshold', 'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far',
-           'write_verification_submission', 'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job',
-           'metrics_line', 'benchmark_table', 'seed_table', 'loss_benchmark', 'plot_seed_runs']
+__all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER_PERSON', 'STORED_FAR', 'INDEX_KINDS',
+           'EXACT_MAX', 'flip_tta', 'extract_embeddings', 'lfw_test_identities', 'lfw_train_frame', 'best_threshold',
+           'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'PairSet',
+           'register_eval_set', 'lfw_pairs_frame', 'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs',
+           'set_metrics', 'evaluate', 'lfw_benchmark', 'VerificationCallback', 'eval_model', 'dense_scores',
+           'dense_metrics', 'lfw_dense', 'lfw_strangers', 'impostor_threshold', 'stranger_threshold', 'check_threshold',
+           'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
+           'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
+           'seed_table', 'loss_benchmark', 'plot_seed_runs']
 
 # %% ../nbs/06_verification.ipynb #b4c11c91
 def flip_tta(run, # a batch of preprocessed faces (n, 3, s, s) to outputs (n, d), tensor or array
@@ -315,6 +316,35 @@ def lfw_dense(model:FaceModel, aligned:bool=True, # score chapter 01's aligned f
     if aligned: root = align_lfw(paths, progress=progress); paths = [str(root/Path(p).relative_to(lfw)) for p in paths]
     return dense_metrics(extract_embeddings(model, paths, tta_flip, progress=progress), df.identity)
 
+# %% ../nbs/06_verification.ipynb #c4d2e9f1
+STORED_FAR = 1e-3 # the false-accept rate the main job's stored threshold aims at (among strangers' photos; chapter 07 measures how it travels)
+
+def lfw_strangers(max_faces:int|None=None, # a seeded sample of at most this many (None: all 2,728)
+                  aligned:bool=True, # chapter 01's aligned faces (else the raw photos)
+                  seed:int=0) -> pd.DataFrame:
+    "LFW's one-photo people outside folds 6-10, a face each: never trained on by the main job, in no test pair"
+    lfw = get_dataset('lfw'); pairs = read_lfw_pairs(get_dataset('lfw_pairs'), lfw)
+    df = scan_faces(lfw); df = df[~df.identity.isin(lfw_test_identities(pairs))]
+    df = df[df.identity.map(df.identity.value_counts()) == 1].sort_values('path')
+    if max_faces and len(df) > max_faces: df = df.sample(max_faces, random_state=seed).sort_values('path')
+    if not aligned: return df.reset_index(drop=True)
+    root = align_lfw(df.path.tolist(), progress=False)
+    return df.assign(path=[str(root/Path(p).relative_to(lfw)) for p in df.path]).reset_index(drop=True)
+
+def impostor_threshold(impostors, # cosines (or normalised scores) of different-person pairs only
+                       far:float) -> float:
+    "The lowest threshold that at most `far` of `impostors` reach; warns when it rests on fewer than 10/`far` pairs"
+    d = np.sort(np.asarray(impostors, np.float64))[::-1]; k = int(np.floor(far*len(d))) # k impostors may reach it
+    if len(d) < 10/far: warnings.warn(f"FAR {far:g} rests on {len(d):,} different-person pairs, fewer than 10/FAR = {10/far:,.0f}: a rough estimate")
+    return float(d[k] + 1e-6) if k < len(d) else -np.inf
+
+def stranger_threshold(model:FaceModel, far:float=STORED_FAR, aligned:bool=True, tta_flip:bool=True, progress:bool=False) -> tuple:
+    "`(threshold, source)`: `model`'s threshold at `far` among every pair of `lfw_strangers` (aligned or raw, as the model was trained)"
+    e = extract_embeddings(model, lfw_strangers(aligned=aligned).path.tolist(), tta_flip, progress=progress)
+    _, imp = dense_scores(e, range(len(e))) # one face per person: every pair is an impostor pair
+    t = float(np.clip(impostor_threshold(imp, far), -1, 1))
+    return t, f"FAR {far:g} among LFW's one-photo people outside folds 6-10 ({len(imp):,} different-person pairs): accepts about 1 in {round(1/far):,} strangers on LFW-like photos"
+
 # %% ../nbs/06_verification.ipynb #776c2608
 INDEX_KINDS = ('auto', 'exact', 'flat', 'ivf', 'hnsw')
 EXACT_MAX = 50_000 # 'auto' searches exactly up to this many faces, with IVF above (chapter 07's benchmark)
@@ -484,6 +514,7 @@ class LfwCfg:
     max_per_id: int = 40 # faces per person taken from `extra`
     aug_to: str = '' # augmentation level to switch to halfway (e.g. strong, for long GPU runs); '' keeps `aug`
     valid_pct: float = 0.05 # fraction of each training person's faces held out to watch training
+    threshold_far: float|None = STORED_FAR # the threshold stored with the model: this FAR among LFW's one-photo strangers (`stranger_threshold`); 0 or None: best accuracy on folds 6-10, as before
     dense: bool = False # also the dense protocol: every pair among all LFW photos of the test people (`lfw_dense`)
     resume: bool = False # go on with the run in `out` (its last.pth) after a stop
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files
@@ -507,8 +538,9 @@ def lfw_training_set(cfg:LfwCfg, pairs:pd.DataFrame, lfw_root:Path) -> tuple:
     return train[['path', 'identity']], root
 
 def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str):
-    "Write the main job's model, metrics, pair scores and plot into `out`"
-    save_face_model(trained_model(learn), out/'model.pth', classes=learn.dls.vocab, **{k: v for k,v in metrics.items() if k not in ('cfg', 'job')})
+    "Write the main job's model (with its stored threshold and where it came from), metrics, pair scores and plot into `out`"
+    stored = dict(threshold=metrics['stored_threshold'], threshold_source=metrics['stored_threshold_source'])
+    save_face_model(trained_model(learn), out/'model.pth', classes=learn.dls.vocab, **{**{k: v for k,v in metrics.items() if k not in ('cfg', 'job')}, **stored})
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(metrics, indent=1, default=str))
     with atomic_path(out/'scores.csv') as tmp: scored.to_csv(tmp, index=False)
     plot_verification(scored.score, scored.same, metrics['threshold'], title).savefig(out/'verification.png', dpi=100)
@@ -530,6 +562,9 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     epochs = learn.cfg.epochs
     metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
     if cfg.dense: metrics.update(lfw_dense(learn.model, cfg.align))
+    stored = stranger_threshold(learn.model, cfg.threshold_far, cfg.align) if cfg.threshold_far else \
+             (metrics['threshold'], 'best accuracy on LFW pairs.txt folds 6-10 (mean of the 5 fold thresholds)')
+    metrics.update(stored_threshold=stored[0], stored_threshold_source=stored[1])
     metrics.update(epochs=epochs, budget_minutes=None if tc.epochs else tc.minutes, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
                    lfw_variant=dataset_variant('lfw'), train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
