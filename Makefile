@@ -66,5 +66,6 @@ runs/lfw/model.pth: | $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(BIN)/python tools/docs.py _docs
 
+# the modules from the notebooks, and the verbs' options read from them into facelab/cli_spec.json (chapter 90)
 export: $(VENV)/.installed
-	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python tools/readme.py
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python -c "from facelab.cli import write_cli_spec; write_cli_spec()" && $(BIN)/python tools/readme.py

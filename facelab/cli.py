@@ -6,27 +6,16 @@ Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #46c7f8e6
 from __future__ import annotations
-import os, sys, json, pickle, argparse, inspect, typing
+import os, sys, json, pickle, argparse, inspect, typing, hashlib, importlib, tempfile
+from pathlib import Path
 from dataclasses import fields, is_dataclass, replace, asdict
-from fastcore.docments import docments
 import warnings # fastai's import scripts a layer with torch.jit, which torch 2.10+ calls deprecated; a command's users cannot act on it
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
-from .data import data_summary
-from .faces import align_folder
-from .train import LOSSES, train_folder
-import facelab.losses # registers the margin losses
-from .distributed import train_ranks # registers Partial FC; `train` runs data-parallel under torchrun
-from .verify import lfw_job, metrics_line, loss_benchmark, eval_model
-from .data import BadImageError
-from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
-                               bench_infer, bench_index, NoFaceError)
-from .web import export_web, serve_web, bench_web
-import facelab.teacher # registers `--model dlib` (dlib itself is imported only when that model is used)
-from .competition import download_competition, make_replica, competition_job, results_table, check_file, submit
 
 # %% auto #0
-__all__ = ['DERIVED', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'cfg_options', 'fill_cfg', 'add_verb', 'run_verb', 'facelab_parser',
-           'main', 'import_violations']
+__all__ = ['DERIVED', 'CLI_TYPES', 'REGISTRIES', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'SPEC_NAME', 'NO_INPUT_ERRORS', 'cfg_options',
+           'fill_cfg', 'verb_fn', 'verb_spec', 'add_verb', 'run_verb', 'sources_digest', 'cli_spec', 'write_cli_spec',
+           'stored_spec', 'facelab_parser', 'main', 'import_violations']
 
 # %% ../nbs/90_cli.ipynb #3c98e447
 def _cli_type(t):
@@ -38,10 +27,12 @@ def _cli_type(t):
 def _loss_cfgs(value) -> list:
     "Configs whose fields the command line offers for `TrainCfg.loss_cfg`: its value, or every registered loss's settings type"
     if value is not None: return [value]
+    from facelab.train import LOSSES
     return [t() for t in dict.fromkeys(s.cfg_type for s in LOSSES.values() if s.cfg_type)]
 
 def cfg_options(cfg, path:tuple=()) -> list:
     "`(path, type, default, help)` of each command-line setting of the config instance `cfg`, nested configs flattened"
+    from fastcore.docments import docments
     hints, docs, out = typing.get_type_hints(type(cfg)), docments(type(cfg)), []
     for f in fields(cfg):
         v, p = getattr(cfg, f.name), path + (f.name,)
@@ -56,19 +47,24 @@ def fill_cfg(cfg, values:dict, path:tuple=()):
     ch = {f.name: fill_cfg(v, values, path+(f.name,)) if is_dataclass(v := getattr(cfg, f.name)) else values[path+(f.name,)]
           for f in fields(cfg) if f.name != 'loss_cfg' and (is_dataclass(getattr(cfg, f.name)) or path+(f.name,) in values)}
     cfg = replace(cfg, **ch)
-    if not hasattr(cfg, 'loss_cfg') or cfg.loss not in LOSSES: return cfg
+    if not hasattr(cfg, 'loss_cfg'): return cfg
+    from facelab.train import LOSSES
+    if cfg.loss not in LOSSES: return cfg
     t = LOSSES[cfg.loss].cfg_type
     tmpl = next((c for c in _loss_cfgs(cfg.loss_cfg) if type(c) is t), None) if t else None
     return replace(cfg, loss_cfg=None if tmpl is None else fill_cfg(tmpl, values, path+('loss_cfg',)))
 
 # %% ../nbs/90_cli.ipynb #2ca58f66
 DERIVED = {'n_classes'} # config fields set from the data, never from the command line
+CLI_TYPES = {t.__name__: t for t in (int, float, str, bool)}
+REGISTRIES = ('facelab.losses', 'facelab.distributed', 'facelab.teacher') # chapters that register names options take: margin losses, Partial FC, `--model dlib`
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     "Defaults shown, and the examples below the options kept as written"
 
 def _fn_options(fn, skip:tuple=()) -> list:
     "`(path, type, default, help)` for `fn`'s parameters, configs flattened; a required parameter has default `...`"
+    from fastcore.docments import docments
     sig, hints, docs, out = inspect.signature(fn), typing.get_type_hints(fn), docments(fn), []
     for name, p in sig.parameters.items():
         if is_dataclass(p.default): out += cfg_options(p.default, (name,))
@@ -76,10 +72,23 @@ def _fn_options(fn, skip:tuple=()) -> list:
             out.append(((name,), t, ... if p.default is inspect.Parameter.empty else p.default, docs.get(name) or ''))
     return [o for o in out if not any(o[0][:len(s)] == s for s in skip) and o[0][-1] not in DERIVED]
 
-def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|None=None) -> argparse.ArgumentParser:
-    "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened), except the paths (and what is under them) in `skip`"
-    p = sub.add_parser(name, help=help or fn.__doc__, description=fn.__doc__, epilog=epilog, formatter_class=_Formatter)
-    opts = _fn_options(fn, skip)
+def verb_fn(fn):
+    "The library function `fn` names as `'module.function'` (its chapter imported now), or `fn` itself"
+    if not isinstance(fn, str): return fn
+    mod, name = fn.rsplit('.', 1)
+    return getattr(importlib.import_module(mod), name)
+
+def verb_spec(fn, skip:tuple=()) -> dict:
+    "The doc and command-line options of function `fn` (or its `'module.function'` name) as JSON values, except the paths in `skip`"
+    fn = verb_fn(fn)
+    return dict(doc=fn.__doc__, options=[dict(path=list(p), type=t.__name__, required=d is ..., default=None if d is ... else d, help=h)
+                                         for p, t, d, h in _fn_options(fn, skip)])
+
+def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|None=None, spec:dict|None=None) -> argparse.ArgumentParser:
+    "A sub-command `name` of `sub` whose arguments are `fn`'s (configs flattened) except `skip`; `spec`: `verb_spec(fn, skip)` read before"
+    spec = spec or verb_spec(fn, skip)
+    p = sub.add_parser(name, help=help or spec['doc'], description=spec['doc'], epilog=epilog, formatter_class=_Formatter)
+    opts = [(tuple(o['path']), CLI_TYPES[o['type']], ... if o['required'] else o['default'], o['help']) for o in spec['options']]
     twice = {k for k in (o[0][-1] for o in opts) if sum(o[0][-1] == k for o in opts) > 1}
     for path, t, default, hlp in opts:
         # a name two nested configs share (CompCfg's cls and arc both have `epochs`) gets its config's name: --cls-epochs
@@ -94,7 +103,8 @@ def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|No
 
 def run_verb(args:argparse.Namespace):
     "Call the function of the parsed sub-command with its arguments, configs rebuilt"
-    fn, vals = args._fn, {tuple(k.split('.')): v for k,v in vars(args).items() if not k.startswith('_')}
+    for m in REGISTRIES: importlib.import_module(m)
+    fn, vals = verb_fn(args._fn), {tuple(k.split('.')): v for k,v in vars(args).items() if not k.startswith('_')}
     kw = {n: fill_cfg(p.default, vals, (n,)) if is_dataclass(p.default) else vals[(n,)]
           for n, p in inspect.signature(fn).parameters.items() if is_dataclass(p.default) or (n,) in vals}
     return fn(**kw)
@@ -105,7 +115,9 @@ def _print_rank0(r):  # under torchrun every rank returns the metrics: one print
     if os.environ.get('RANK', '0') == '0': _print_json(r)
 def _print_frame(r): print(r.to_string())
 def _print_report(r): print(f"{len(r)} images: {r.status.value_counts().to_dict()}; report in align_report.csv")
-def _print_job(r): print(metrics_line(r, r['job']['out']))
+def _print_job(r):
+    from facelab.verify import metrics_line
+    print(metrics_line(r, r['job']['out']))
 def _print_bench(r): print(r.round(4).to_string(index=False))
 
 def _print_embed(r) -> int:
@@ -132,35 +144,36 @@ def _print_calibration(c) -> int: print(json.dumps(asdict(c))); return 0
 def _print_line(r) -> int: print(r); return 0
 
 def _print_compete(m) -> int:
+    from facelab.competition import results_table
     print(results_table(m).to_string(index=False))
     for k in ('cls_submission', 'ver_submission'):
         if k in m: print(f"{k}: {m[k]}")
     return 0
 
-VERBS = { # name: (library function, printer of its result, parameters the command line leaves out)
-    'data': (data_summary, _print_frame, ()),
-    'align': (align_folder, _print_report, ()),
-    'train': (train_ranks, _print_rank0, ()),  # `train_folder`, data-parallel under torchrun (chapter 10)
-    'lfw': (lfw_job, _print_job, ()),
-    'bench': (loss_benchmark, _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
-    'eval': (eval_model, _print_bench, ()),
-    'embed': (embed_photos, _print_embed, ()),
-    'verify': (verify_photos, _print_verify, ()),
-    'enroll': (enroll, _print_enroll, ()),
-    'identify': (identify_photos, _print_csv, ()),
-    'dedup': (dedup, _print_csv, ()),
-    'calibrate': (calibrate_model, _print_calibration, ()),
-    'export-onnx': (export_model, _print_json, ()),
-    'bench-infer': (bench_infer, _print_bench, ()),
-    'bench-index': (bench_index, _print_bench, ()),
-    'export-web': (export_web, _print_json, (('cfg', 'model'), ('cfg', 'kind'), ('cfg', 'multi'), ('cfg', 'tta'), ('cfg', 'bs'))),  # the page keeps the largest face, with flip TTA
-    'serve-web': (serve_web, _print_line, ()),
-    'bench-web': (bench_web, _print_bench, ()),
-    'download': (download_competition, _print_line, ()),
-    'replica': (make_replica, _print_line, ()),
-    'compete': (competition_job, _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
-    'check-submission': (check_file, _print_line, ()),
-    'submit': (submit, _print_line, ()),
+VERBS = { # name: ('module.function' of the library function, printer of its result, parameters the command line leaves out)
+    'data': ('facelab.data.data_summary', _print_frame, ()),
+    'align': ('facelab.faces.align_folder', _print_report, ()),
+    'train': ('facelab.distributed.train_ranks', _print_rank0, ()),  # `train_folder`, data-parallel under torchrun (chapter 10)
+    'lfw': ('facelab.verify.lfw_job', _print_job, ()),
+    'bench': ('facelab.verify.loss_benchmark', _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
+    'eval': ('facelab.verify.eval_model', _print_bench, ()),
+    'embed': ('facelab.inference.embed_photos', _print_embed, ()),
+    'verify': ('facelab.inference.verify_photos', _print_verify, ()),
+    'enroll': ('facelab.inference.enroll', _print_enroll, ()),
+    'identify': ('facelab.inference.identify_photos', _print_csv, ()),
+    'dedup': ('facelab.inference.dedup', _print_csv, ()),
+    'calibrate': ('facelab.inference.calibrate_model', _print_calibration, ()),
+    'export-onnx': ('facelab.inference.export_model', _print_json, ()),
+    'bench-infer': ('facelab.inference.bench_infer', _print_bench, ()),
+    'bench-index': ('facelab.inference.bench_index', _print_bench, ()),
+    'export-web': ('facelab.web.export_web', _print_json, (('cfg', 'model'), ('cfg', 'kind'), ('cfg', 'multi'), ('cfg', 'tta'), ('cfg', 'bs'))),  # the page keeps the largest face, with flip TTA
+    'serve-web': ('facelab.web.serve_web', _print_line, ()),
+    'bench-web': ('facelab.web.bench_web', _print_bench, ()),
+    'download': ('facelab.competition.download_competition', _print_line, ()),
+    'replica': ('facelab.competition.make_replica', _print_line, ()),
+    'compete': ('facelab.competition.competition_job', _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
+    'check-submission': ('facelab.competition.check_file', _print_line, ()),
+    'submit': ('facelab.competition.submit', _print_line, ()),
 }
 
 EXAMPLES = { # shown under a verb's options
@@ -182,25 +195,66 @@ EXAMPLES = { # shown under a verb's options
 }
 EXIT_CODES = 'exit codes: 0 done, 1 different person (verify), 2 bad usage, 3 some inputs had no face or could not be read, 4 failed'
 
-def facelab_parser() -> argparse.ArgumentParser:
-    "The `facelab` command's parser, one sub-command per verb in `VERBS`"
+
+# %% ../nbs/90_cli.ipynb #c1a5e002
+SPEC_NAME = 'cli_spec.json' # the verbs' docs and options, stored beside the modules by `write_cli_spec`
+
+def _pkg_dir() -> Path:
+    import facelab; return Path(facelab.__file__).parent
+
+def sources_digest(pkg_dir=None) -> str:
+    "sha256 of the source of every module in `pkg_dir` (default: facelab's): the verbs' options change only with it"
+    h = hashlib.sha256()
+    for p in sorted(Path(pkg_dir or _pkg_dir()).glob('*.py')): h.update(p.name.encode() + b'\0' + p.read_bytes() + b'\0')
+    return h.hexdigest()
+
+def cli_spec() -> dict:
+    "Every verb's doc and options, read from its library function and configs (this imports every chapter)"
+    for m in REGISTRIES: importlib.import_module(m)
+    return dict(digest=sources_digest(), verbs={n: verb_spec(fn, skip) for n, (fn, _, skip) in VERBS.items()})
+
+def write_cli_spec(path=None) -> Path:
+    "Store `cli_spec()` in `path` (default: `SPEC_NAME` beside the modules), written whole or not at all"
+    path = Path(path or _pkg_dir()/SPEC_NAME)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
+    try:
+        with os.fdopen(fd, 'w') as f: json.dump(cli_spec(), f, indent=1)
+        os.chmod(tmp, 0o644)  # readable as the modules are (mkstemp makes it private)
+        os.replace(tmp, path)
+    except BaseException: os.unlink(tmp); raise
+    return path
+
+def stored_spec(path=None) -> dict|None:
+    "The spec stored in `path` (default: beside the modules) if it was read from the modules as they are now, else None"
+    try: spec = json.loads(Path(path or _pkg_dir()/SPEC_NAME).read_text())
+    except (OSError, ValueError): return None
+    return spec if isinstance(spec, dict) and spec.get('digest') == sources_digest() else None
+
+def facelab_parser(spec:dict|None=None) -> argparse.ArgumentParser:
+    "The `facelab` command's parser, one sub-command per verb in `VERBS`, from `spec` (default: the stored one if current, else `cli_spec()`)"
+    spec = spec or stored_spec() or cli_spec()
     p = argparse.ArgumentParser(prog='facelab', description='facelab: a face recognition course. `facelab VERB --help` lists a verb\'s options.', epilog=EXIT_CODES)
     sub = p.add_subparsers(title='verbs', metavar='VERB', required=True)
     for name, (fn, show, skip) in VERBS.items():
-        add_verb(sub, name, fn, skip, epilog='\n\n'.join(filter(None, [EXAMPLES.get(name), EXIT_CODES]))).set_defaults(_show=show, _verb=name)
+        add_verb(sub, name, fn, skip, epilog='\n\n'.join(filter(None, [EXAMPLES.get(name), EXIT_CODES])), spec=spec['verbs'][name]).set_defaults(_show=show, _verb=name)
     return p
+
+NO_INPUT_ERRORS = ('facelab.data.BadImageError', 'facelab.inference.NoFaceError') # exit code 3
+
+def _loaded_types(names) -> tuple:
+    "The classes `'module.Class'` in `names` whose modules are imported (an error of a module not imported cannot occur)"
+    return tuple(getattr(sys.modules[m], c) for m, c in (n.rsplit('.', 1) for n in names) if m in sys.modules)
 
 def main(argv:list|None=None) -> int:
     "`facelab VERB [options]`: parse, run the verb's library function, print its result; returns the exit code"
     args = facelab_parser().parse_args(argv)
     try: return args._show(run_verb(args)) or 0
-    except (NoFaceError, BadImageError) as e: err, code = e, 3
-    except (OSError, ValueError, KeyError, ImportError, pickle.UnpicklingError) as e: err, code = e, 4  # a checkpoint that holds code, too
+    except (OSError, ValueError, KeyError, ImportError, pickle.UnpicklingError) as e:  # a checkpoint that holds code, too
+        err, code = e, 3 if isinstance(e, _loaded_types(NO_INPUT_ERRORS)) else 4
     print(f"facelab {args._verb}: error: {err}", file=sys.stderr)
     return code
 
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())
-
 
 # %% ../nbs/90_cli.ipynb #31296673
 import ast

@@ -1,0 +1,64 @@
+"""Seconds a user waits for `facelab`: `import facelab.cli`, `facelab --help`, `facelab verify --help` and `facelab verify A B`
+(two LFW photos of one person, the main job's model), each the median of `--runs` wall times from `/usr/bin/time`, for the
+code in `--before` (a checkout of the earlier code) and in this checkout, run in turn so that both see the same load;
+then what `verify` cannot avoid importing (torch, torchvision, timm, chapter 07's module). The 1-minute load average
+before each run and the CPU count are recorded; `--help` and `verify`'s answers must be the same before and after.
+Writes nbs/results/cli_speed.csv and prints it as a markdown table.
+python tools/cli_speed.py --before DIR  (e.g. DIR from `git archive COMMIT facelab | tar -x -C DIR`) [--model runs/lfw/model.pth] [--runs 5]"""
+import os, sys, json, shutil, argparse, tempfile, subprocess, statistics
+from pathlib import Path
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def timed(cmd:list, code_dir:Path) -> tuple:
+    "`(seconds, stdout, load)` of `cmd` run with facelab imported from `code_dir`, timed by /usr/bin/time"
+    load = os.getloadavg()[0]
+    with tempfile.NamedTemporaryFile('r', suffix='.time') as t:
+        r = subprocess.run(['/usr/bin/time', '-f', '%e', '-o', t.name, *cmd], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(code_dir)), cwd=code_dir)
+        if r.returncode not in (0, 1): raise RuntimeError(f"{' '.join(cmd)} in {code_dir} failed ({r.returncode}): {r.stderr[-2000:]}")
+        return float(t.read().strip().splitlines()[-1]), r.stdout, load
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--before', required=True, type=Path, help='checkout of the code to compare with')
+    ap.add_argument('--model', default=os.environ.get('FACELAB_MODEL', str(ROOT/'runs/lfw/model.pth')), help='facelab checkpoint for `verify A B`')
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--out', type=Path, default=ROOT/'nbs/results/cli_speed.csv')
+    a = ap.parse_args()
+    from facelab.data import get_dataset
+    a_jpg, b_jpg = sorted((get_dataset('lfw')/'Aaron_Peirsol').glob('*.jpg'))[:2]
+    exe = shutil.which('facelab') or str(Path(sys.executable).with_name('facelab'))
+    py = [sys.executable, '-c']
+    cases = {'python -c "import facelab.cli"': py + ['import facelab.cli'],
+             'facelab --help': [exe, '--help'],
+             'facelab verify --help': [exe, 'verify', '--help'],
+             'facelab verify A B': [exe, 'verify', str(a_jpg), str(b_jpg), '--model', str(Path(a.model).resolve())]}
+    floor = {'python -c "import torch"': py + ['import torch'],  # what `verify A B` imports whatever the command does
+             'python -c "import torch, torchvision"': py + ['import torch, torchvision'],
+             'python -c "import timm"  (torch, torchvision)': py + ['import timm'],
+             'python -c "import facelab.inference"  (verify\'s chapter)': py + ['import facelab.inference']}
+    for d in (a.before, ROOT): subprocess.run([sys.executable, '-m', 'compileall', '-q', str(Path(d).resolve()/'facelab')], check=True)  # no run pays for compiling
+    times, loads, outs = {}, {}, {}
+    for _ in range(a.runs):
+        for name, cmd in cases.items():
+            for side, d in (('before', a.before.resolve()), ('after', ROOT)):
+                s, out, load = timed(cmd, d)
+                times.setdefault((name, side), []).append(s); loads.setdefault(name, []).append(load)
+                if outs.setdefault((name, side), out) != out: raise RuntimeError(f'{name} ({side}) answered differently between runs')
+        for name, cmd in floor.items():
+            s, _, load = timed(cmd, ROOT)
+            times.setdefault((name, 'after'), []).append(s); loads.setdefault(name, []).append(load)
+    for name in cases:
+        if outs[(name, 'before')] != outs[(name, 'after')]: raise RuntimeError(f'{name}: the output changed\n{outs[(name, "before")]}\n{outs[(name, "after")]}')
+    rows = [dict(command=n, before_s=statistics.median(times[(n, 'before')]) if (n, 'before') in times else None,
+                 after_s=statistics.median(times[(n, 'after')]), runs=a.runs, load_1min=round(statistics.median(loads[n]), 2),
+                 cpus=os.cpu_count()) for n in [*cases, *floor]]
+    df = pd.DataFrame(rows)
+    tmp = a.out.with_name(f'.{a.out.name}.tmp'); df.to_csv(tmp, index=False); os.replace(tmp, a.out)
+    fmt = lambda v: '' if v is None or v != v else f'{v:.2f}' if isinstance(v, float) else str(v)
+    print('| ' + ' | '.join(df.columns) + ' |\n|' + '---|'*len(df.columns))
+    for r in df.itertuples(index=False): print('| ' + ' | '.join(map(fmt, r)) + ' |')
+
+if __name__ == '__main__': main()
