@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`; chapter 11 adds `--model dlib`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -15,7 +15,7 @@ from .data import data_summary
 from .faces import align_folder
 from .train import LOSSES, train_folder
 import facelab.losses # registers the margin losses
-from .distributed import train_ranks # registers Partial FC; `train` runs data-parallel under torchrun
+from .distributed import train_ranks, run_recipe # registers Partial FC; `train` runs data-parallel under torchrun; chapter 10's recipes
 from .verify import lfw_job, metrics_line, loss_benchmark, eval_model
 from .data import BadImageError
 from .inference import (embed_photos, verify_photos, enroll, identify_photos, dedup, calibrate_model, export_model,
@@ -141,6 +141,7 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
     'data': (data_summary, _print_frame, ()),
     'align': (align_folder, _print_report, ()),
     'train': (train_ranks, _print_rank0, ()),  # `train_folder`, data-parallel under torchrun (chapter 10)
+    'recipe': (run_recipe, _print_rank0, ()),  # train, evaluate, export to ONNX: chapter 10's CASIA-WebFace recipe
     'lfw': (lfw_job, _print_job, ()),
     'bench': (loss_benchmark, _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
     'eval': (eval_model, _print_bench, ()),
@@ -164,6 +165,7 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
 }
 
 EXAMPLES = { # shown under a verb's options
+    'recipe': 'examples:\n  facelab recipe casia                                  # CASIA-WebFace: the Kaggle input, else downloaded\n  torchrun --nproc_per_node 4 -m facelab.cli recipe casia --out runs/casia4\n  facelab recipe casia --data webface-112x112/ --sets lfw,agedb_30.bin,cfp_fp.bin',
     'eval': 'examples:\n  facelab eval runs/lfw/model.pth                     # LFW folds 6-10, aligned\n  facelab eval model.pth --sets lfw,cfp_fp.bin,agedb_30.bin   # insightface\'s evaluation files',
     'embed': 'examples:\n  facelab embed photo.jpg\n  facelab embed photos/ --out emb.npz --kind crop',
     'verify': 'examples:\n  facelab verify a.jpg b.jpg            # exit 0: same person, 1: different\n  facelab verify a.jpg b.jpg --model runs/lfw/model.onnx --threshold 0.3',
