@@ -37,8 +37,9 @@ from .losses import AngularMargin, MarginCfg, EPS, ArcFace, _margin_cfg, _schedu
 __all__ = ['INIT_BLOCK', 'ADAM_COPIES', 'STEP_COPIES', 'LOGIT_COPIES', 'RECIPES', 'KAGGLE_INPUT', 'rank_world', 'dist_backend',
            'init_ranks', 'bcast', 'rank0_first', 'spawn_ranks', 'shard_range', 'gather_rows', 'sum_ranks',
            'dist_cross_entropy', 'init_centres', 'PartialFC', 'PartialFCCfg', 'pfc_memory', 'pfc_step_peak_mb',
-           'wrap_ddp', 'average_grads', 'RankDL', 'rank_dl', 'RankSync', 'RankClip', 'RankBudget', 'rank_learner',
-           'train_ranks', 'merge_ranks', 'Recipe', 'identity_root', 'recipe_data', 'recipe_sets', 'run_recipe']
+           'unused_params', 'wrap_ddp', 'average_grads', 'RankDL', 'rank_dl', 'RankSync', 'RankClip', 'RankBudget',
+           'rank_learner', 'train_ranks', 'merge_ranks', 'Recipe', 'identity_root', 'recipe_data', 'recipe_sets',
+           'run_recipe']
 
 # %% ../nbs/10_distributed.ipynb #8661fad5
 def rank_world() -> tuple:
@@ -290,11 +291,20 @@ def _sum_hook(state, bucket):
     "DDP communication hook: the ranks' gradients added, not averaged"
     return dist.all_reduce(bucket.buffer(), async_op=True).get_future().then(lambda f: f.value()[0])
 
+def unused_params(model:nn.Module) -> bool:
+    "Whether a face model has parameters its embeddings do not depend on (a neck reading the last feature map leaves timm's head unused)"
+    if getattr(model, 'embedder', None) is None: return False
+    ps = [p for p in model.parameters() if p.requires_grad]
+    was = model.training; model.eval()  # the running statistics stay as they are
+    try: grads = torch.autograd.grad(model(torch.zeros(2, 3, model.embedder.size, model.embedder.size, device=ps[0].device)).float().sum(), ps, allow_unused=True)
+    finally: model.train(was)
+    return any(g is None for g in grads)
+
 def wrap_ddp(model:nn.Module, loss) -> nn.Module:
     "`model` in `DistributedDataParallel` (itself in one process); gradients summed when `loss` is sharded (its loss the mean over all ranks' faces), else averaged"
     if rank_world()[1] == 1: return model
     dev = next(model.parameters()).device
-    ddp = DDP(model, device_ids=[dev] if dev.type == 'cuda' else None)  # broadcasts rank 0's weights: every rank starts alike
+    ddp = DDP(model, device_ids=[dev] if dev.type == 'cuda' else None, find_unused_parameters=unused_params(model))  # broadcasts rank 0's weights: every rank starts alike
     if getattr(loss, 'sharded', False): ddp.register_comm_hook(None, _sum_hook)
     return ddp
 
@@ -463,7 +473,7 @@ def recipe_sets(r:Recipe, top:Path) -> str:
     return ','.join([r.sets, *map(str, sorted([*Path(top).glob('*.bin'), *Path(top).glob('*/*.bin')]))])
 
 # %% ../nbs/10_distributed.ipynb #f2a4b6d8
-def _check_faces(model_pth:Path, out:Path, sets:str, faces:Path) -> dict:
+def _evaluate_export(model_pth:Path, out:Path, sets:str, faces:Path) -> dict:
     "Evaluate the saved model on `sets` (rows to `out/eval.csv`), export it to `out/model.onnx` checked against PyTorch on `faces`"
     table = evaluate(load_face_model(model_pth)[0], sets)
     with atomic_path(out/'eval.csv') as tmp: table.to_csv(tmp, index=False)
@@ -494,4 +504,4 @@ def run_recipe(name:str, # a recipe in `RECIPES`: 'casia'
         if started: dist.destroy_process_group()
     if int(os.environ.get('RANK', 0)): return metrics  # rank 0 evaluates and exports
     first = next(d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.'))
-    return dict(metrics, **_check_faces(out/'model.pth', out, sets or recipe_sets(r, top), first))
+    return dict(metrics, **_evaluate_export(out/'model.pth', out, sets or recipe_sets(r, top), first))
