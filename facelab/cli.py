@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`; chapter 11 adds `--model dlib`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -154,6 +154,7 @@ VERBS = { # name: ('module.function' of the library function, printer of its res
     'data': ('facelab.data.data_summary', _print_frame, ()),
     'align': ('facelab.faces.align_folder', _print_report, ()),
     'train': ('facelab.distributed.train_ranks', _print_rank0, ()),  # `train_folder`, data-parallel under torchrun (chapter 10)
+    'recipe': ('facelab.distributed.run_recipe', _print_rank0, ()),  # train, evaluate, export to ONNX: chapter 10's CASIA-WebFace recipe
     'lfw': ('facelab.verify.lfw_job', _print_job, ()),
     'bench': ('facelab.verify.loss_benchmark', _print_bench, (('cfg', 'out'), ('cfg', 'resume'), ('cfg', 'overwrite'))),
     'eval': ('facelab.verify.eval_model', _print_bench, ()),
@@ -177,6 +178,7 @@ VERBS = { # name: ('module.function' of the library function, printer of its res
 }
 
 EXAMPLES = { # shown under a verb's options
+    'recipe': 'examples:\n  facelab recipe casia                                  # CASIA-WebFace: the Kaggle input, else downloaded\n  torchrun --nproc_per_node 4 -m facelab.cli recipe casia --out runs/casia4\n  facelab recipe casia --data webface-112x112/ --sets lfw,agedb_30.bin,cfp_fp.bin',
     'eval': 'examples:\n  facelab eval runs/lfw/model.pth                     # LFW folds 6-10, aligned\n  facelab eval model.pth --sets lfw,cfp_fp.bin,agedb_30.bin   # insightface\'s evaluation files',
     'embed': 'examples:\n  facelab embed photo.jpg\n  facelab embed photos/ --out emb.npz --kind crop',
     'verify': 'examples:\n  facelab verify a.jpg b.jpg            # exit 0: same person, 1: different\n  facelab verify a.jpg b.jpg --model runs/lfw/model.onnx --threshold 0.3',

@@ -6,10 +6,12 @@ Docs: https://facelab-course.github.io/facelab/distributed.html.md"""
 
 # %% ../nbs/10_distributed.ipynb #b82f19e6
 from __future__ import annotations
-import os, sys, json, time, random, socket, shutil, tempfile, subprocess
+import os, sys, json, time, random, socket, shutil, tempfile, subprocess, inspect
+from functools import update_wrapper
 from pathlib import Path
+from datetime import timedelta
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 import numpy as np, torch
 import torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
@@ -22,18 +24,22 @@ from fastcore.basics import noop
 from fastai.callback.training import GradientClip
 from fastai.data.load import DataLoader as FastDL
 from fastai.torch_core import get_model
-from .core import default_device, atomic_save, own_folder
-from .data import split_closed
-from .models import CosineHead, save_face_model
+from .core import default_device, atomic_save, atomic_path, own_folder
+from .data import split_closed, kaggle_download, IMAGE_EXTS
+from .models import ModelCfg, CosineHead, save_face_model, load_face_model
+from .verify import evaluate
+from .inference import RecCfg, export_model
 from .train import (TrainCfg, register_loss, face_source, cfg_dls, face_learner, fit_face, trained_model, train_folder,
                            WallClockBudget, epochs_for_budget, CKPT_GLOBALS)
 from .losses import AngularMargin, MarginCfg, EPS, ArcFace, _margin_cfg, _schedule
 
 # %% auto #0
-__all__ = ['INIT_BLOCK', 'ADAM_COPIES', 'STEP_COPIES', 'LOGIT_COPIES', 'rank_world', 'dist_backend', 'init_ranks', 'bcast',
-           'rank0_first', 'spawn_ranks', 'shard_range', 'gather_rows', 'sum_ranks', 'dist_cross_entropy',
-           'init_centres', 'PartialFC', 'PartialFCCfg', 'pfc_memory', 'pfc_step_peak_mb', 'wrap_ddp', 'average_grads',
-           'RankDL', 'rank_dl', 'RankSync', 'RankClip', 'RankBudget', 'rank_learner', 'train_ranks', 'merge_ranks']
+__all__ = ['INIT_BLOCK', 'ADAM_COPIES', 'STEP_COPIES', 'LOGIT_COPIES', 'RECIPES', 'KAGGLE_INPUT', 'rank_world', 'dist_backend',
+           'init_ranks', 'bcast', 'rank0_first', 'spawn_ranks', 'shard_range', 'gather_rows', 'sum_ranks',
+           'dist_cross_entropy', 'init_centres', 'PartialFC', 'PartialFCCfg', 'pfc_memory', 'pfc_step_peak_mb',
+           'unused_params', 'wrap_ddp', 'average_grads', 'RankDL', 'rank_dl', 'RankSync', 'RankClip', 'RankBudget',
+           'rank_learner', 'train_ranks', 'merge_ranks', 'Recipe', 'identity_root', 'recipe_data', 'recipe_sets',
+           'run_recipe']
 
 # %% ../nbs/10_distributed.ipynb #8661fad5
 def rank_world() -> tuple:
@@ -70,18 +76,20 @@ def rank0_first():
 def _free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def _rank_main(rank:int, fn, world:int, port:int, out:str, args:tuple):
+def _rank_main(rank:int, fn, world:int, port:int, out:str, args:tuple, timeout:float):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)  # one core per rank, as torchrun's OMP_NUM_THREADS=1
-    dist.init_process_group('gloo', rank=rank, world_size=world)
+    dist.init_process_group('gloo', rank=rank, world_size=world, timeout=timedelta(seconds=timeout))  # a collective no other rank joins fails
     try: torch.save(fn(*args), Path(out)/f'{rank}.pt')
     finally: dist.destroy_process_group()
 
 def spawn_ranks(fn, # a function of `args`; forked, so a notebook's own function works
-                world:int=2, *args) -> list:
+                world:int=2, *args,
+                timeout:float=120, # seconds a collective waits for the other ranks before it fails (a test that would hang fails instead)
+               ) -> list:
     "`fn(*args)`'s result (tensors, numbers, lists, dicts) in each of `world` forked CPU processes joined by a gloo group, by rank"
     with tempfile.TemporaryDirectory() as d:
-        mp.start_processes(_rank_main, (fn, world, _free_port(), d, args), nprocs=world, start_method='fork')
+        mp.start_processes(_rank_main, (fn, world, _free_port(), d, args, timeout), nprocs=world, start_method='fork')
         return [torch.load(Path(d)/f'{r}.pt', weights_only=True) for r in range(world)]
 
 # %% ../nbs/10_distributed.ipynb #2815311b
@@ -283,11 +291,20 @@ def _sum_hook(state, bucket):
     "DDP communication hook: the ranks' gradients added, not averaged"
     return dist.all_reduce(bucket.buffer(), async_op=True).get_future().then(lambda f: f.value()[0])
 
+def unused_params(model:nn.Module) -> bool:
+    "Whether a face model has parameters its embeddings do not depend on (a neck reading the last feature map leaves timm's head unused)"
+    if getattr(model, 'embedder', None) is None: return False
+    ps = [p for p in model.parameters() if p.requires_grad]
+    was = model.training; model.eval()  # the running statistics stay as they are
+    try: grads = torch.autograd.grad(model(torch.zeros(2, 3, model.embedder.size, model.embedder.size, device=ps[0].device)).float().sum(), ps, allow_unused=True)
+    finally: model.train(was)
+    return any(g is None for g in grads)
+
 def wrap_ddp(model:nn.Module, loss) -> nn.Module:
     "`model` in `DistributedDataParallel` (itself in one process); gradients summed when `loss` is sharded (its loss the mean over all ranks' faces), else averaged"
     if rank_world()[1] == 1: return model
     dev = next(model.parameters()).device
-    ddp = DDP(model, device_ids=[dev] if dev.type == 'cuda' else None)  # broadcasts rank 0's weights: every rank starts alike
+    ddp = DDP(model, device_ids=[dev] if dev.type == 'cuda' else None, find_unused_parameters=unused_params(model))  # broadcasts rank 0's weights: every rank starts alike
     if getattr(loss, 'sharded', False): ddp.register_comm_hook(None, _sum_hook)
     return ddp
 
@@ -336,7 +353,7 @@ class RankClip(GradientClip):
         mine = {id(p) for p in self.loss_func.parameters()} if getattr(self.loss_func, 'sharded', False) else set()
         sq = lambda keep: sum(p.grad.float().pow(2).sum() for p in ps if keep(p)) + torch.zeros((), device=self.dls.device)
         shard = sq(lambda p: id(p) in mine)
-        if mine: dist.all_reduce(shard)
+        if mine and rank_world()[1] > 1: dist.all_reduce(shard)
         coef = (self.max_norm/((sq(lambda p: id(p) not in mine) + shard).sqrt() + 1e-6)).clamp(max=1)
         for p in ps: p.grad.mul_(coef)
 
@@ -372,23 +389,19 @@ def rank_learner(dls, cfg:TrainCfg, out:Path):
     return learn
 
 # %% ../nbs/10_distributed.ipynb #11f4a0d0
-def train_ranks(data:str, # identity-per-folder root of aligned faces, or an insightface `.rec` file (with its `.idx`)
-                cfg:TrainCfg=TrainCfg(), # the training run
-                out:str='runs/face', # run folder (checkpoints, history, final model)
-                valid_pct:float=0.2, # fraction of each person's faces held out for validation
-                resume:bool=False, # continue from `out/last.pth`
-                overwrite:bool=False, # start again in an `out` that holds a run, replacing its files
-               ) -> dict:
-    "Train a face classifier on the identity folders under `data`, save `out/model.pth`; data-parallel over the processes `torchrun` starts, else `train_folder`"
-    if int(os.environ.get('WORLD_SIZE', 1)) == 1 and rank_world()[1] == 1: return train_folder(data, cfg, out, valid_pct, resume, overwrite)
+def train_ranks(*args, **kwargs) -> dict:
+    "Train a face classifier on the identity folders under `data`, save `out/model.pth` (`train_folder`'s arguments); data-parallel over the processes `torchrun` starts, else `train_folder`"
+    if int(os.environ.get('WORLD_SIZE', 1)) == 1 and rank_world()[1] == 1: return train_folder(*args, **kwargs)
+    a = inspect.signature(train_folder).bind(*args, **kwargs); a.apply_defaults()
     started = rank_world()[1] == 1
     init_ranks()
-    try: return _train_ranks(data, cfg, Path(out), valid_pct, resume, overwrite)
+    try: return _train_ranks(**a.arguments)
     finally:
         if started: dist.destroy_process_group()
+update_wrapper(train_ranks, train_folder, assigned=('__annotations__',))  # one signature, `train_folder`'s: `inspect`, docments and the command line read it
 
 def _train_ranks(data, cfg, out, valid_pct, resume, overwrite) -> dict:
-    df, records = face_source(data)
+    df, records, out = *face_source(data), Path(out)
     with rank0_first(): dls = cfg_dls(split_closed(df, valid_pct, cfg.seed), cfg, records)  # rank 0 decodes and caches the faces, the others read the cache
     learn = rank_learner(dls, cfg, out)
     if resume: _check_resume(learn.path)
@@ -425,3 +438,70 @@ def merge_ranks(out:Path, # a data-parallel run's folder (`out/rank<r>/` beside 
     for f in ('last_epoch.json', 'cfg.json', 'history.csv'):
         if (out/f).exists(): shutil.copy(out/f, dest/f)
     return dest
+
+# %% ../nbs/10_distributed.ipynb #e1f3a5c7
+@dataclass(frozen=True)
+class Recipe:
+    "A training run a student can repeat: where its faces come from, its settings, what it is evaluated on"
+    kaggle: str # the Kaggle dataset ('owner/name') of identity folders of aligned faces
+    cfg: TrainCfg # the training run
+    sets: str = 'lfw' # evaluation sets (chapter 06's `evaluate`); the `.bin` sets found beside the faces are added
+
+RECIPES = { # name: `Recipe`; `facelab recipe NAME` runs one
+    'casia': Recipe('yakhyokhuja/webface-112x112',  # CASIA-WebFace, 112x112 on the ArcFace template
+                    TrainCfg(model=ModelCfg(arch='r50', emb_dim=512, neck='gdc'), loss='partial_fc', epochs=20, bs=128,
+                             opt='sgd', lr=0.02, wd=5e-4, clip=5.0, aug='mild', lr_schedule='one_cycle', bf16=None)),  # arcface_torch's ms1mv3_r50_onegpu
+}
+KAGGLE_INPUT = Path('/kaggle/input') # where a Kaggle notebook finds its attached datasets
+
+def identity_root(folder:Path) -> Path:
+    "The folder of identity folders in a download or a Kaggle input: `folder`, or the single folder it holds, as deep as it goes"
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f"{folder}: no such folder")
+    while len(subs := [d for d in folder.iterdir() if d.is_dir() and not d.name.startswith('.')]) == 1 and \
+          not any(f.suffix.lower() in IMAGE_EXTS for f in subs[0].iterdir()): folder = subs[0]
+    return folder
+
+def recipe_data(r:Recipe, data:str='') -> Path:
+    "The top folder of `r`'s faces: `data`, else the Kaggle input attached to this notebook, else downloaded with `kaggle_download`"
+    if data: return Path(data)
+    attached = KAGGLE_INPUT/r.kaggle.split('/')[1]
+    return attached if attached.is_dir() else kaggle_download(dataset=r.kaggle)
+
+def recipe_sets(r:Recipe, top:Path) -> str:
+    "`r`'s evaluation sets and the insightface `.bin` sets in `top` or one folder down"
+    return ','.join([r.sets, *map(str, sorted([*Path(top).glob('*.bin'), *Path(top).glob('*/*.bin')]))])
+
+# %% ../nbs/10_distributed.ipynb #f2a4b6d8
+def _evaluate_export(model_pth:Path, out:Path, sets:str, faces:Path) -> dict:
+    "Evaluate the saved model on `sets` (rows to `out/eval.csv`), export it to `out/model.onnx` checked against PyTorch on `faces`"
+    table = evaluate(load_face_model(model_pth)[0], sets)
+    with atomic_path(out/'eval.csv') as tmp: table.to_csv(tmp, index=False)
+    onnx = export_model(str(out/'model.onnx'), RecCfg(model=str(model_pth)), check=str(faces), overwrite=True)  # a file of this run
+    return dict(eval=table.to_dict('records'), onnx=onnx)
+
+def run_recipe(name:str, # a recipe in `RECIPES`: 'casia'
+               data:str='', # folder of its faces ('': the attached Kaggle input, else downloaded with the kaggle package)
+               out:str='runs/casia', # run folder: model.pth, model.onnx, eval.csv, history.csv
+               sets:str='', # evaluation sets, comma-separated ('': the recipe's and the .bin sets beside the faces)
+               epochs:int=0, # the recipe's epochs (0) or these
+               bs:int=0, # the recipe's batch size a process (0) or this
+               arch:str='', # the recipe's backbone ('') or this
+               resume:bool=False, # continue the run in `out` from its last.pth
+               overwrite:bool=False, # start again in an `out` that holds a run
+              ) -> dict:
+    "Train a recipe's model (data-parallel under torchrun), evaluate it on the standard sets and export it to ONNX, as one command"
+    if name not in RECIPES: raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    r, out = RECIPES[name], Path(out)
+    cfg = replace(r.cfg, epochs=epochs or r.cfg.epochs, bs=bs or r.cfg.bs, model=replace(r.cfg.model, arch=arch or r.cfg.model.arch))
+    started = int(os.environ.get('WORLD_SIZE', 1)) > 1 and rank_world()[1] == 1
+    if started: init_ranks()
+    try:
+        with rank0_first(): top = recipe_data(r, data)  # rank 0 downloads, the others find the download
+        root = identity_root(top)
+        metrics = train_ranks(str(root), cfg, str(out), resume=resume, overwrite=overwrite)
+    finally:
+        if started: dist.destroy_process_group()
+    if int(os.environ.get('RANK', 0)): return metrics  # rank 0 evaluates and exports
+    first = next(d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.'))
+    return dict(metrics, **_evaluate_export(out/'model.pth', out, sets or recipe_sets(r, top), first))

@@ -513,7 +513,7 @@ def epochs_for_budget(learn:Learner, minutes:float, n_batches:int=8) -> int:
     "Epochs of `learn`'s training set that fit in `minutes`, from a short timing of real steps; `learn`'s weights are kept"
     state = {k: {n: t.detach().clone() for n,t in sd.items()} for k, sd in training_state(learn, opt=False).items()}
     img_s = pipeline_overhead(learn, n_batches, reps=2)['end_to_end_img_s']  # best of two: the first steps run slow
-    learn.model.load_state_dict(state['model'])
+    get_model(learn.model).load_state_dict(state['model'])  # the model inside a DDP wrapper (chapter 10), as `training_state` saved it
     if state['loss']: learn.loss_func.load_state_dict(state['loss'])
     n = len(learn.dls.train)*learn.dls.train.bs
     return max(1, int(minutes*60*img_s/n/1.08))  # 8%: validation and checkpoints each epoch
