@@ -17,8 +17,8 @@ from .train import register_loss, ClassifierLoss, class_head
 
 # %% auto #0
 __all__ = ['ARC_SCALE', 'EPS', 'AngularMargin', 'MarginLoss', 'ArcFace', 'CosFace', 'SphereFace', 'CombinedMargin',
-           'pml_equivalent', 'PMLLoss', 'subcenter_outliers', 'MarginSchedule', 'MarginCfg', 'class_angles',
-           'plot_angles', 'plot_embeddings_2d']
+           'pml_equivalent', 'PMLLoss', 'subcenter_outliers', 'MarginSchedule', 'MarginCfg', 'centre_angles',
+           'class_angles', 'plot_angles', 'plot_embeddings_2d']
 
 # %% ../nbs/05_arcface.ipynb #4bca53bb
 ARC_SCALE = 64.0 # insightface's scale s for 512-d embeddings
@@ -206,22 +206,29 @@ _register_margin('pml_arcface', _pml('arcface', 'm2'), 0.5, 'm2')
 _register_margin('pml_cosface', _pml('cosface', 'm3'), 0.35, 'm3')
 
 # %% ../nbs/05_arcface.ipynb #bd02a2a2
-def class_angles(learn, ds_idx:int=1) -> tuple:
-    "Target and non-target angles (degrees) between embeddings (validation: `ds_idx=1`) and the class centres of the loss's cosine head"
-    emb, y = learn.get_preds(ds_idx=ds_idx, act=lambda o: o)
-    head = learn.loss_func.classifier()
+def centre_angles(emb:torch.Tensor, # embeddings (n, d)
+                  y:torch.Tensor, # their classes (n,)
+                  head:CosineHead, # the class centres
+                 ) -> tuple:
+    "Target and non-target angles (degrees) between embeddings and the class centres of a cosine head"
     with torch.no_grad(): cos = head(emb.to(head.weight.device)).float().cpu()
     ang = cos.clamp(-1, 1).acos().rad2deg()
     hit = F.one_hot(y, cos.shape[1]).bool()
     return ang[hit], ang[~hit].view(len(y), -1)
 
-def plot_angles(learn, fresh=None, ax=None):
-    "Histograms of target and non-target angles, for `learn` (and an untrained `fresh` learner)"
+def class_angles(learn, ds_idx:int=1) -> tuple:
+    "Target and non-target angles (degrees) between embeddings (validation: `ds_idx=1`) and the class centres of the loss's cosine head"
+    emb, y = learn.get_preds(ds_idx=ds_idx, act=lambda o: o)
+    return centre_angles(emb, y, learn.loss_func.classifier())
+
+def plot_angles(after, # a learner, or `(target, non-target)` angles as `centre_angles` returns them
+                before=None, # the same for an untrained model (optional)
+                ax=None):
+    "Histograms of target and non-target angles after (and before) training"
     if ax is None: _, ax = plt.subplots(figsize=(5, 3))
-    for lrn, style in [(fresh, ':'), (learn, '-')]:
-        if lrn is None: continue
-        t, n = class_angles(lrn)
-        tag = 'before' if lrn is fresh else 'after'
+    for a, style, tag in [(before, ':', 'before'), (after, '-', 'after')]:
+        if a is None: continue
+        t, n = class_angles(a) if hasattr(a, 'loss_func') else a
         ax.hist(t.numpy(), 60, histtype='step', ls=style, color='C0', density=True, label=f'target ({tag})')
         ax.hist(n.flatten().numpy(), 60, histtype='step', ls=style, color='C1', density=True, label=f'non-target ({tag})')
     ax.set(xlabel='angle (degrees)', ylabel='density'); ax.legend(fontsize=7)

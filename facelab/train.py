@@ -35,13 +35,14 @@ from .transforms import FaceAugment, FaceTensorDataset, FaceFileDataset, face_tf
 from .models import ModelCfg, create_face_model, save_face_model, backbone_info, FaceModel, LinearHead, CosineHead
 
 # %% auto #0
-__all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'TrainCfg',
-           'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy', 'HeadMetric', 'face_splitter',
-           'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping', 'ResumeCheckpoint', 'training_state',
-           'load_state', 'load_best', 'load_checkpoint', 'CpuBF16', 'ClassifierLoss', 'class_head', 'LossSpec',
-           'register_loss', 'resolve_train_cfg', 'face_learner', 'trained_model', 'fit_face', 'SGDR', 'MHLR',
-           'register_schedule', 'train_peak_mb', 'link_faces', 'train_folder', 'pipeline_overhead', 'epochs_for_budget',
-           'WallClockBudget', 'FaceInterpretation', 'write_classification_submission', 'train_eval']
+__all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'PLATEAU_PATIENCE',
+           'PLATEAU_FLOOR', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy',
+           'HeadMetric', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
+           'ResumeCheckpoint', 'training_state', 'load_state', 'load_best', 'load_checkpoint', 'CpuBF16',
+           'ClassifierLoss', 'class_head', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner',
+           'trained_model', 'fit_face', 'SGDR', 'MHLR', 'register_schedule', 'train_peak_mb', 'link_faces',
+           'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'WallClockBudget', 'FaceInterpretation',
+           'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
@@ -389,7 +390,8 @@ def fit_face(learn:Learner, resume:bool=False,
     return learn
 
 # %% ../nbs/04_classification.ipynb #d51b7ecc
-SGDR_T0, SGDR_MULT = 10, 2 # ConvRec: a first cycle of 10 epochs, each next one twice as long
+SGDR_T0, SGDR_MULT = 10, 2 # SGDR (Loshchilov & Hutter): a first cycle of 10 epochs, each next one twice as long
+PLATEAU_PATIENCE, PLATEAU_FLOOR = 2, 1e-3 # `plateau`: divide by 10 after 2 epochs without a better measure, never below 1e-3 of the peak rate
 
 class SGDR(Callback):
     "Cosine annealing with warm restarts: the rate falls from its peak to 0 over `t0` epochs, restarts, then over `t0*mult`, ..."
@@ -403,7 +405,7 @@ class SGDR(Callback):
         self.opt.set_hyper('lr', self.lr_max*(1 + math.cos(math.pi*e/t))/2)
 
 class MHLR(Callback):
-    "Moving Haar learning rate: divide the rate by `1/gamma` when the doubly smoothed loss decrease turns negative (ExpFace)"
+    "Moving Haar learning rate: divide the rate by `1/gamma` when the doubly smoothed loss decrease turns negative (FastFace)"
     order = 60
     def __init__(self, alpha:float=0.02, beta:float=0.1, # smoothing windows of the decrease and of its average, as fractions of all steps
                  delay:float=0.04, # steps without a change after a change or an epoch's start, as a fraction of all steps
@@ -439,7 +441,9 @@ def _sgdr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[SGDR(), 
 def _plateau(learn, epochs, lr, start, cbs=()):
     # on held-out accuracy when the learner measures it: a margin that ramps up raises the loss by design
     monitor = 'accuracy' if 'accuracy' in [m.name for m in learn.metrics] else 'valid_loss'
-    learn.fit(epochs, lr, cbs=[ReduceLROnPlateau(monitor=monitor, patience=1), *cbs], start_epoch=start)
+    # a floor: once the measure stops improving (a converged fit), fastai's callback would otherwise divide the rate every `patience` epochs, down to nothing
+    floor = PLATEAU_FLOOR*(lr.stop if isinstance(lr, slice) else lr)
+    learn.fit(epochs, lr, cbs=[ReduceLROnPlateau(monitor=monitor, patience=PLATEAU_PATIENCE, min_lr=floor), *cbs], start_epoch=start)
 @register_schedule('mhlr')
 def _mhlr(learn, epochs, lr, start, cbs=()): learn.fit(epochs, lr, cbs=[MHLR(), *cbs], start_epoch=start)
 

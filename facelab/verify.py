@@ -543,7 +543,8 @@ def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str):
     save_face_model(trained_model(learn), out/'model.pth', classes=learn.dls.vocab, **{**{k: v for k,v in metrics.items() if k not in ('cfg', 'job')}, **stored})
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(metrics, indent=1, default=str))
     with atomic_path(out/'scores.csv') as tmp: scored.to_csv(tmp, index=False)
-    plot_verification(scored.score, scored.same, metrics['threshold'], title).savefig(out/'verification.png', dpi=100)
+    fig = plot_verification(scored.score, scored.same, metrics['threshold'], title)
+    fig.savefig(out/'verification.png', dpi=100); plt.close(fig)  # a file, not a figure in the caller's notebook
 
 def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     "Train as `cfg` says, evaluate on LFW folds 6-10 and save the results into `cfg.out`; returns the metrics"
