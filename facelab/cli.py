@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, `eval`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, `bench-infer`, `bench-index`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 

@@ -14,13 +14,13 @@ import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
 from .core import atomic_path, get_data_path, own_folder, new_folder, path_inside
-from .data import IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit, split_open, write_open_set
+from .data import get_dataset, read_lfw_pairs, IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit, split_open, write_open_set
 from .faces import lfw_people
 from .transforms import face_tfms, face_tensor
 from .models import ModelCfg, FaceModel, create_face_model, save_face_model
 from .train import TrainCfg, face_learner, fit_face, cfg_dls, load_best, trained_model
 from .losses import MarginCfg
-from .verify import extract_embeddings, _map_faces, Gallery, choose_open_threshold, open_set_metrics, eer
+from .verify import lfw_test_identities, extract_embeddings, _map_faces, Gallery, choose_open_threshold, open_set_metrics, eer
 
 # %% auto #0
 __all__ = ['EDITIONS', 'CLS_SAMPLE', 'VER_SAMPLE', 'VER_DEV', 'VAL_PAIRS', 'TEST_PAIRS', 'REPLICA_SIZE', 'Edition', 'get_edition',
@@ -190,8 +190,9 @@ def replica_faces(min_images:int=2, # LFW people with at least this many photos
                   extra:str='celeba299,glint24', # more aligned people, where available here (celeba299 needs the mirror)
                   max_per_id:int=40, # faces per person at most, so a few people do not dominate
                   seed:int=0, progress:bool=True) -> pd.DataFrame:
-    "`path`, `identity`, `source` of aligned faces to build a replica from: LFW through facelab's alignment, plus extras"
+    "`path`, `identity`, `source` of aligned faces to build a replica from: LFW through facelab's alignment (its test folds 6-10 left out), plus extras"
     people = lfw_people(min_images, progress=progress)
+    people = people[~people.identity.isin(lfw_test_identities(read_lfw_pairs(get_dataset('lfw_pairs'), get_dataset('lfw'))))] # no LFW test person trains
     people = people.sample(frac=1, random_state=seed).groupby('identity').head(max_per_id).sort_index().assign(source='lfw')
     specs = [s for s in extra.split(',') if s.strip() and available(s.strip())]
     if not specs: return people.reset_index(drop=True)
@@ -283,7 +284,8 @@ def make_replica(dest:str, # folder to write (reused when it already holds a rep
     "Write a local replica of `edition`'s competition folders from faces at hand; its answers go to `replica_truth/`"
     dest, ed = Path(dest), get_edition(edition)
     settings = dict(edition=ed.name, min_cls_images=min_cls_images, ver_pct=ver_pct, dev_pct=dev_pct, test_pct=test_pct, known_pct=known_pct,
-                    max_queries=max_queries, dev_share=dev_share, n_pairs=list(n_pairs), seed=seed)
+                    max_queries=max_queries, dev_share=dev_share, n_pairs=list(n_pairs), seed=seed,
+                    lfw_test_people='left out') # replicas written before LFW's test folds were left out are refused
     if (dest/'replica.json').exists():
         old = json.loads((dest/'replica.json').read_text()).get('settings', {})
         diff = [f"{k} {old.get(k)!r} (asked {v!r})" for k, v in settings.items() if old.get(k) != v]
