@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`; chapter 11 adds `--model dlib`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, chapter 08's `export-web`, `serve-web`, `bench-web`, and chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`; chapter 11 adds `--model dlib` and `distill`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -22,6 +22,7 @@ from .inference import (embed_photos, verify_photos, enroll, identify_photos, de
                                bench_infer, bench_index, NoFaceError)
 from .web import export_web, serve_web, bench_web
 import facelab.teacher # registers `--model dlib` (dlib itself is imported only when that model is used)
+from .teacher import distill_job
 from .competition import download_competition, make_replica, competition_job, results_table, check_file, submit
 
 # %% auto #0
@@ -161,6 +162,7 @@ VERBS = { # name: (library function, printer of its result, parameters the comma
     'compete': (competition_job, _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
     'check-submission': (check_file, _print_line, ()),
     'submit': (submit, _print_line, ()),
+    'distill': (distill_job, _print_job, ()),  # chapter 11: a student trained to reproduce a teacher's embeddings
 }
 
 EXAMPLES = { # shown under a verb's options
@@ -178,6 +180,7 @@ EXAMPLES = { # shown under a verb's options
     'replica': 'examples:\n  facelab replica runs/replica               # a local stand-in with the same folders, from LFW (+ extras)',
     'compete': 'examples:\n  facelab compete                              # on a replica written into the cache\n  facelab compete --data ~/.facelab/data/kaggle/hw2p2-s23 --arch r50 --cls-bs 256 --cls-epochs 30\n  facelab compete --resume                     # after a stop',
     'check-submission': 'examples:\n  facelab check-submission runs/hw2p2/verification_submission.csv verification_sample_submission.csv --known known/',
+    'distill': 'examples:\n  facelab distill --out runs/distill                      # dlib into the main job\'s model, cosine + ArcFace\n  facelab distill --kind relational --margin-weight 0 --epochs 2 --out runs/distill-rel',
     'submit': 'examples:\n  facelab submit runs/hw2p2/verification_submission.csv verification_sample_submission.csv 11-785-s23-hw2p2-verification',
 }
 EXIT_CODES = 'exit codes: 0 done, 1 different person (verify), 2 bad usage, 3 some inputs had no face or could not be read, 4 failed'
