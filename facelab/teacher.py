@@ -183,9 +183,9 @@ class DistillCfg:
     weight: float|None = None # the distillation term's weight (None: `DISTILL_WEIGHT[kind]`; 0: the margin loss alone)
     margin_weight: float = 1.0 # ArcFace on the labels beside it (0: distillation alone, no classifier)
     teacher_dim: int = DLIB_DIM # the teacher's embedding size (`distill_job` sets it from the teacher)
-    scale: float = 32.0 # ArcFace's s (the main job's)
-    schedule: bool = True # ArcFace's warm-up and ramp of s and m (`MarginSchedule`), as in the main job
-    ramp: float = 0.5 # fraction of training over which s and m rise
+    arcface_scale: float = 32.0 # ArcFace's s (the main job's); names of their own, since the command line lists every loss's settings together
+    arcface_schedule: bool = True # ArcFace's warm-up and ramp of s and m (`MarginSchedule`), as in the main job
+    arcface_ramp: float = 0.5 # fraction of training over which s and m rise
 
 @register_loss('distill', head='cosine', cfg_type=DistillCfg)
 def _distill_loss(cfg, n_classes):
@@ -193,7 +193,7 @@ def _distill_loss(cfg, n_classes):
     if not isinstance(dc, DistillCfg): raise TypeError(f"loss 'distill' takes a DistillCfg as loss_cfg, got {type(dc).__name__}")
     clf, cbs = None, []
     if dc.margin_weight:
-        arc = replace(cfg, loss='arcface', loss_cfg=MarginCfg(scale=dc.scale, schedule=dc.schedule, ramp=dc.ramp))
+        arc = replace(cfg, loss='arcface', loss_cfg=MarginCfg(scale=dc.arcface_scale, schedule=dc.arcface_schedule, ramp=dc.arcface_ramp))
         clf, cbs = LOSSES['arcface'].build(arc, n_classes)
     w = DISTILL_WEIGHT[dc.kind] if dc.weight is None else dc.weight
     return DistillLoss(cfg.model.emb_dim, dc.teacher_dim, dc.kind, w, clf, dc.margin_weight), cbs
