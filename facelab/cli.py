@@ -1,4 +1,4 @@
-"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, `eval`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, `bench-infer`, `bench-index`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib`.
+"""One command with verbs, as `git` and `kaggle` have: `facelab data`, `align`, `train`, `lfw`, `bench`, `eval`, chapter 07's `embed`, `verify`, `enroll`, `identify`, `dedup`, `calibrate`, `export-onnx`, `bench-infer`, `bench-index`, chapter 08's `export-web`, `serve-web`, `bench-web`, chapter 09's `download`, `replica`, `compete`, `check-submission`, `submit`, and chapter 10's `recipe`; chapter 11 adds `--model dlib` and `distill`.
 
 Docs: https://facelab-course.github.io/facelab/cli.html.md"""
 
@@ -175,6 +175,7 @@ VERBS = { # name: ('module.function' of the library function, printer of its res
     'compete': ('facelab.competition.competition_job', _print_compete, (('cfg', 'arc', 'model'),)),  # the ArcFace stage trains the classifier's model
     'check-submission': ('facelab.competition.check_file', _print_line, ()),
     'submit': ('facelab.competition.submit', _print_line, ()),
+    'distill': ('facelab.teacher.distill_job', _print_job, ()),  # chapter 11: a student trained to reproduce a teacher's embeddings
 }
 
 EXAMPLES = { # shown under a verb's options
@@ -193,6 +194,7 @@ EXAMPLES = { # shown under a verb's options
     'replica': 'examples:\n  facelab replica runs/replica               # a local stand-in with the same folders, from LFW (+ extras)',
     'compete': 'examples:\n  facelab compete                              # on a replica written into the cache\n  facelab compete --data ~/.facelab/data/kaggle/hw2p2-s23 --arch r50 --cls-bs 256 --cls-epochs 30\n  facelab compete --resume                     # after a stop',
     'check-submission': 'examples:\n  facelab check-submission runs/hw2p2/verification_submission.csv verification_sample_submission.csv --known known/',
+    'distill': 'examples:\n  facelab distill --out runs/distill                      # dlib into the main job\'s model, cosine + ArcFace\n  facelab distill --kind relational --margin-weight 0 --epochs 2 --out runs/distill-rel',
     'submit': 'examples:\n  facelab submit runs/hw2p2/verification_submission.csv verification_sample_submission.csv 11-785-s23-hw2p2-verification',
 }
 EXIT_CODES = 'exit codes: 0 done, 1 different person (verify), 2 bad usage, 3 some inputs had no face or could not be read, 4 failed'

@@ -6,19 +6,32 @@ Docs: https://facelab-course.github.io/facelab/teacher.html.md"""
 
 # %% ../nbs/11_teacher.ipynb #7718b0e3
 from __future__ import annotations
-import hashlib, importlib.util
+import hashlib, importlib.util, os, time
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+import torch.nn as nn, torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
+from torch.utils.data import Dataset
+from fastai.data.core import DataLoaders
+from fastai.learner import Learner
+from fastai.metrics import accuracy
+from .core import get_data_path, atomic_path
 from .data import get_dataset, read_lfw_pairs
 from .faces import FACE_SIZE, align_lfw
 from .models import ModelCfg
-from .verify import TEST_FOLDS
-from .inference import Embedder, register_embedder, read_photo
+from .verify import TEST_FOLDS, LfwCfg, lfw_training_set, lfw_benchmark, lfw_pairs_frame, verification_metrics, _save_job
+from .data import split_closed
+from .train import TrainCfg, LOSSES, register_loss, HeadMetric, face_dls, face_learner, fit_face, AtomicSaveModelCallback
+from .losses import MarginCfg
+from .inference import Embedder, register_embedder, read_photo, load_embedder
 
 # %% auto #0
 __all__ = ['DLIB_CHIP', 'DLIB_PADDING', 'DLIB_DIM', 'DLIB_INSTALL', 'DLIB_FILES', 'DLIB_THRESHOLD', 'DLIB_THRESHOLD_SOURCE',
-           'dlib_model_files', 'import_dlib', 'DlibEmbedder', 'dlib_embedder', 'lfw_aligned_pairs', 'lfw_scores']
+           'TEACHER_CHUNK', 'DISTILL_KINDS', 'DISTILL_WEIGHT', 'dlib_model_files', 'import_dlib', 'DlibEmbedder',
+           'dlib_embedder', 'lfw_aligned_pairs', 'lfw_scores', 'teacher_key', 'teacher_embeddings', 'centre_teacher',
+           'pointwise_distill', 'relational_distill', 'DistillLoss', 'DistillCfg', 'TeacherTargets', 'teacher_dls',
+           'DistillMetric', 'distill_learner', 'DistillJobCfg', 'distill_faces', 'distill_job', 'teacher_lfw']
 
 # %% ../nbs/11_teacher.ipynb #88a8fcb7
 DLIB_CHIP, DLIB_PADDING, DLIB_DIM = 150, 0.25, 128 # dlib's chip: 150x150 with a border of 0.25 around its 5-point face; 128-d descriptors
@@ -92,3 +105,176 @@ def lfw_scores(emb:Embedder, pairs:pd.DataFrame, tta:bool=True, bs:int=32) -> pd
     files = sorted(set(pairs.path_a) | set(pairs.path_b)); idx = {f: i for i,f in enumerate(files)}
     e = emb(np.stack([read_photo(f) for f in files]), tta, bs)
     return pairs.assign(score=(e[pairs.path_a.map(idx).to_numpy()]*e[pairs.path_b.map(idx).to_numpy()]).sum(1))
+
+# %% ../nbs/11_teacher.ipynb #d15a0002
+TEACHER_CHUNK = 256 # faces per cache file: an interrupted run loses at most one chunk's work
+
+def teacher_key(emb:Embedder, paths:list) -> str:
+    "Of the teacher's id and the faces' paths, sizes and modification times: another teacher or a changed face makes a new cache"
+    h = hashlib.sha256(f'{emb.model_id}\n{emb.cfg.size}\n'.encode())
+    for p in paths: st = os.stat(p); h.update(f'{p}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
+    return h.hexdigest()[:16]
+
+def teacher_embeddings(emb:Embedder, # the teacher: any `Embedder` (dlib, an ONNX file, a facelab model)
+                       paths:list, # aligned faces
+                       chunk:int=TEACHER_CHUNK, progress:bool=True) -> tuple:
+    "`(embeddings (n, d), faces computed now, seconds)`: `emb`'s unit embeddings of `paths` (no flip TTA), cached in chunks, each written atomically"
+    paths = [str(p) for p in paths]
+    folder = get_data_path('cache', f'teacher-{emb.model_id}-{teacher_key(emb, paths)}')
+    out, done, spent = [], 0, 0.0
+    for i in range(0, len(paths), chunk):
+        f = folder/f'{i//chunk:05d}.npy'
+        if not f.exists():
+            t0, part = time.perf_counter(), paths[i:i+chunk]
+            e = emb(np.stack([read_photo(p, p) for p in part]), tta=False).astype(np.float32)
+            with atomic_path(f) as tmp, open(tmp, 'wb') as fh: np.save(fh, e)
+            done, spent = done + len(part), spent + time.perf_counter() - t0
+            if progress: print(f"teacher: {i+len(part):,}/{len(paths):,} faces, {done:,} computed in {spent:.0f} s", flush=True)
+        out.append(np.load(f))
+    return (np.concatenate(out) if out else np.zeros((0, emb.cfg.emb_dim), np.float32)), done, spent
+
+# %% ../nbs/11_teacher.ipynb #d15a0005
+DISTILL_KINDS = ('cosine', 'relational')
+DISTILL_WEIGHT = dict(cosine=10.0, relational=100.0) # each term's weight beside ArcFace (s=32): both start near the margin loss's size on an untrained student
+
+def centre_teacher(t:np.ndarray, mean:np.ndarray|None=None) -> torch.Tensor:
+    "Teacher embeddings minus their mean (over `t` unless given), renormalised: dlib's share one large direction a student learns first and uselessly"
+    t = torch.as_tensor(t, dtype=torch.float32)
+    return F.normalize(t - (t.mean(0) if mean is None else torch.as_tensor(mean, dtype=torch.float32)), dim=1)
+
+def pointwise_distill(emb:torch.Tensor, t:torch.Tensor) -> torch.Tensor:
+    "Mean `1 - cos` between each student embedding (of the teacher's size) and its teacher embedding"
+    return (1 - F.cosine_similarity(emb.float(), t.float(), dim=1)).mean()
+
+def relational_distill(emb:torch.Tensor, t:torch.Tensor) -> torch.Tensor:
+    "Mean squared difference between the student's and the teacher's cosine similarities of every pair of faces in the batch"
+    e, t = F.normalize(emb.float(), dim=1), F.normalize(t.float(), dim=1)
+    off = ~torch.eye(len(e), dtype=torch.bool, device=e.device)
+    return ((e @ e.T - t @ t.T)[off]**2).mean()
+
+class DistillLoss(nn.Module):
+    "`weight` x distillation to the teacher's embeddings `t`, plus `margin_weight` x a classifier loss of the labels `y`; it owns the projection and the classifier"
+    def __init__(self, emb_dim:int, teacher_dim:int,
+                 kind:str='cosine', # 'cosine' (pointwise) or 'relational' (the batch's pairwise similarities)
+                 weight:float=1.0,
+                 clf:nn.Module|None=None, # a `ClassifierLoss` (chapter 05's ArcFace), or None: distillation alone
+                 margin_weight:float=1.0):
+        super().__init__()
+        if kind not in DISTILL_KINDS: raise ValueError(f"distillation kind must be one of {', '.join(DISTILL_KINDS)}, got {kind!r}")
+        self.kind, self.weight, self.clf, self.margin_weight, self.reduction = kind, weight, clf, margin_weight, 'mean'
+        # a pointwise loss compares vectors: a linear map when the sizes differ; a relational one compares similarities, of any size
+        self.proj = nn.Linear(emb_dim, teacher_dim, bias=False) if kind == 'cosine' and emb_dim != teacher_dim else nn.Identity()
+    def distill(self, emb, t): return pointwise_distill(self.proj(emb), t) if self.kind == 'cosine' else relational_distill(emb, t)
+    def forward(self, emb, y, t):
+        d = self.weight*self.distill(emb, t)
+        return d if self.clf is None else d + self.margin_weight*self.clf(emb, y)
+    def _clf(self):
+        if self.clf is None: raise AttributeError("this distillation loss has no classifier (margin_weight 0)")
+        return self.clf
+    def logits(self, emb): return self._clf().logits(emb)
+    def classifier(self): return None if self.clf is None else self.clf.classifier()
+    @property
+    def margin(self): return self._clf().margin  # `MarginSchedule` ramps the classifier's margin
+
+@dataclass(frozen=True)
+class DistillCfg:
+    "A distillation loss's settings in training (`TrainCfg.loss_cfg`)"
+    kind: str = 'cosine' # 'cosine': pointwise 1 - cos to the centred teacher, through a projection; 'relational': the batch's pairwise similarities
+    weight: float|None = None # the distillation term's weight (None: `DISTILL_WEIGHT[kind]`; 0: the margin loss alone)
+    margin_weight: float = 1.0 # ArcFace on the labels beside it (0: distillation alone, no classifier)
+    teacher_dim: int = DLIB_DIM # the teacher's embedding size (`distill_job` sets it from the teacher)
+    arcface_scale: float = 32.0 # ArcFace's s (the main job's); names of their own, since the command line lists every loss's settings together
+    arcface_schedule: bool = True # ArcFace's warm-up and ramp of s and m (`MarginSchedule`), as in the main job
+    arcface_ramp: float = 0.5 # fraction of training over which s and m rise
+
+@register_loss('distill', head='cosine', cfg_type=DistillCfg)
+def _distill_loss(cfg, n_classes):
+    dc = cfg.loss_cfg if cfg.loss_cfg is not None else DistillCfg()
+    if not isinstance(dc, DistillCfg): raise TypeError(f"loss 'distill' takes a DistillCfg as loss_cfg, got {type(dc).__name__}")
+    clf, cbs = None, []
+    if dc.margin_weight:
+        arc = replace(cfg, loss='arcface', loss_cfg=MarginCfg(scale=dc.arcface_scale, schedule=dc.arcface_schedule, ramp=dc.arcface_ramp))
+        clf, cbs = LOSSES['arcface'].build(arc, n_classes)
+    w = DISTILL_WEIGHT[dc.kind] if dc.weight is None else dc.weight
+    return DistillLoss(cfg.model.emb_dim, dc.teacher_dim, dc.kind, w, clf, dc.margin_weight), cbs
+
+# %% ../nbs/11_teacher.ipynb #d15a000a
+class TeacherTargets(Dataset):
+    "Items `(face, label, teacher embedding)`: a face dataset's items with the teacher's embedding of each face"
+    def __init__(self, ds, t:torch.Tensor):
+        if len(ds) != len(t): raise ValueError(f"{len(ds)} faces but {len(t)} teacher embeddings")
+        self.ds, self.t = ds, t
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i): return (*self.ds[i], self.t[i])
+
+def teacher_dls(df:pd.DataFrame, # `path`, `identity`, `is_valid` (`split_closed`)
+                t:dict, # path: the teacher's (centred) embedding of that face
+                cfg:TrainCfg) -> DataLoaders:
+    "`face_dls` of `df` as `cfg` says, each batch also carrying the faces' teacher embeddings (the loss's `t`)"
+    missing = [p for p in df.path if p not in t]
+    if missing: raise KeyError(f"{missing[0]}: no teacher embedding for this face ({len(missing)} faces without one)")
+    dls = face_dls(df, cfg.model.input_size, cfg.bs, cfg.aug, cfg.workers, cfg.cache, batch_aug=cfg.batch_aug)
+    trn, val = df[~df.is_valid], df[df.is_valid & df.identity.isin(dls.vocab)]  # the rows `face_dls` keeps, in its order
+    for dl, part in zip(dls.loaders, (trn, val)): dl.dataset = TeacherTargets(dl.dataset, torch.stack([t[p] for p in part.path]))
+    dls.n_inp = 1  # one input, two targets: labels and teacher embeddings
+    return dls
+
+class DistillMetric(HeadMetric):
+    "`HeadMetric` of the labels alone (a distillation batch's targets are labels, then teacher embeddings)"
+    def accumulate(self, learn):
+        with torch.no_grad(): scores = learn.loss_func.logits(learn.pred)
+        y = learn.yb[0]
+        self.total += learn.to_detach(self.func(scores, y))*len(y); self.count += len(y)
+
+def distill_learner(dls:DataLoaders, cfg:TrainCfg, path:Path|str) -> Learner:
+    "`face_learner` for a distillation loss: its classifier's accuracy when it has one; the last epoch kept (no pick by accuracy on labels it may not use)"
+    learn = face_learner(dls, cfg, path)
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, AtomicSaveModelCallback)])
+    learn.metrics = [DistillMetric(accuracy)] if learn.loss_func.clf is not None else []
+    return learn
+
+# %% ../nbs/11_teacher.ipynb #d15a000d
+@dataclass(frozen=True)
+class DistillJobCfg:
+    "Distil a teacher into a student on the main job's training faces (no person of LFW folds 6-10); test on LFW folds 6-10"
+    teacher: str = 'dlib' # any `Embedder`: a registered name (`--model`'s), a .onnx file or a facelab checkpoint
+    out: str = 'runs/distill' # folder for model.pth, metrics.json, scores.csv and verification.png
+    extra: str = '' # more training faces, as the main job's `extra` (e.g. celeba299,glint24 where a mirror has them; celeba10k is kept out: it tests the student)
+    valid_pct: float = 0.05 # fraction of each person's faces held out to watch training
+    overwrite: bool = False # start again in an `out` that holds a run, replacing its files
+    train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112, neck='gdc'), loss='distill', epochs=8, loss_cfg=DistillCfg()) # the main job's student, fixed epochs
+
+def distill_faces(extra:str='') -> pd.DataFrame:
+    "The main job's training faces (its seed, so every run shares one teacher cache): LFW's people outside folds 6-10, aligned, and `extra`"
+    lfw = get_dataset('lfw')
+    return lfw_training_set(LfwCfg(extra=extra), read_lfw_pairs(get_dataset('lfw_pairs'), lfw), lfw)
+
+def distill_job(cfg:DistillJobCfg=DistillJobCfg()) -> dict:
+    "Distil `cfg.teacher` into a student (teacher embeddings cached once), score it on LFW folds 6-10; results in `cfg.out`"
+    t0, tc = time.perf_counter(), cfg.train
+    if not tc.epochs: raise ValueError("distill_job: give a number of epochs (a budget in steps); a wall-clock budget (`minutes`) is not supported here")
+    train, root = distill_faces(cfg.extra)
+    teacher = load_embedder(cfg.teacher)
+    if isinstance(tc.loss_cfg, DistillCfg): tc = replace(tc, loss_cfg=replace(tc.loss_cfg, teacher_dim=teacher.cfg.emb_dim))
+    paths = sorted(train.path)
+    t1 = time.perf_counter(); emb, n_new, _ = teacher_embeddings(teacher, paths); t_teacher = time.perf_counter() - t1
+    dls = teacher_dls(split_closed(train, cfg.valid_pct, tc.seed), dict(zip(paths, centre_teacher(emb))), tc)
+    learn = distill_learner(dls, tc, cfg.out)
+    t2 = time.perf_counter(); fit_face(learn, overwrite=cfg.overwrite); t_train = time.perf_counter() - t2
+    metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
+    metrics.update(teacher_lfw(teacher, root))  # the teacher on the same pairs (cached: computed once per teacher)
+    steps = len(dls.train)*learn.cfg.epochs
+    metrics.update(epochs=learn.cfg.epochs, steps=steps, train_minutes=t_train/60, train_img_s=steps*tc.bs/t_train,
+                   teacher=cfg.teacher, teacher_id=teacher.model_id, teacher_minutes=t_teacher/60, teacher_faces_computed=n_new,
+                   total_minutes=(time.perf_counter() - t0)/60, train_images=len(dls.train.dataset), train_identities=len(dls.vocab),
+                   cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} student of {cfg.teacher}, LFW folds 6-10")
+    return metrics
+
+def teacher_lfw(teacher:Embedder, root:Path) -> dict:
+    "The teacher on LFW folds 6-10's pairs of the aligned faces under `root` (its cached embeddings, no flip TTA): accuracy (5-fold thresholds), TAR@FAR=1e-3"
+    p = lfw_pairs_frame('disjoint', root)
+    files = sorted(set(p.path_a) | set(p.path_b)); idx = {f: i for i,f in enumerate(files)}
+    e = teacher_embeddings(teacher, files)[0]
+    m = verification_metrics((e[p.path_a.map(idx)]*e[p.path_b.map(idx)]).sum(1), p.same, p.fold)
+    return {'teacher_accuracy': m['accuracy'], 'teacher_accuracy_std': m['accuracy_std'], 'teacher_tar@far=0.001': m['tar@far=0.001']}
