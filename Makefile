@@ -45,11 +45,17 @@ BENCH_ARGS ?= $(DEMO_ARGS)
 bench: $(VENV)/.installed
 	$(BIN)/facelab bench --losses $(BENCH_LOSSES) --seeds $(BENCH_SEEDS) --dense --minutes $(BENCH_MINUTES) --out runs/bench --resume $(BENCH_ARGS)
 
+# One process per notebook: a chapter's exported cells re-register its classes in the package's registries (losses,
+# embedders, evaluation sets), and one notebook's definitions must not leak into the next one's tests.
+TEST_FLAGS ?=
+run_tests = @failed=; for nb in nbs/*.ipynb; do $(BIN)/nbdev-test $$nb --timing $(TEST_FLAGS) || failed="$$failed $$nb"; done; \
+	  if [ -n "$$failed" ]; then echo "nbdev-test failed on:$$failed"; exit 1; fi; echo "All notebooks passed."
 test: $(VENV)/.installed browser
-	$(BIN)/nbdev-test --timing --n-workers 1
+	$(run_tests)
 
+test-slow: TEST_FLAGS = --flags slow
 test-slow: $(VENV)/.installed browser
-	$(BIN)/nbdev-test --timing --n-workers 1 --flags slow
+	$(run_tests)
 
 # Every chapter run at full size (IN_TEST unset; `slow` cells skipped, as in `make test`), its outputs stored in the
 # notebook so that the figures and tables show on GitHub and in the docs; chapters 07 and 08 use the main job's model.

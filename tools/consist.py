@@ -16,7 +16,7 @@ session"), links to `glossary.ipynb#slug` that name no `<a id="slug"></a>` of th
 
     python tools/consist.py [NOTEBOOK ...]     # default: every notebook in nbs/; prints one line per finding
 """
-import json, re, sys
+import csv, io, json, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ ANCHOR = re.compile(r'<a\s+id="([\w-]+)"\s*>\s*</a>')
 HEADING = re.compile(r'^(#{1,6})\s+(.+?)\s*$', re.M)
 # a decimal number: not part of a version (2.14.1) or a word (cu130, r50), with its unit if it is a percentage
 DECIMAL = re.compile(r'(?<![\w.,\-/])(\d{1,3}(?:,\d{3})+|\d+)\.(\d+)(?![\d]|\.\d)(\s?%)?')
-VERSION_BEFORE = re.compile(r'(?:python|torch|torchvision|timm|cuda|onnxruntime(?:-web)?|chromium|numpy|faiss|nbdev|'
+VERSION_BEFORE = re.compile(r'(?:python|torch|torchvision|timm|fastai|fastcore|pandas|cuda|onnxruntime(?:-web)?|chromium|numpy|faiss|nbdev|'
                             r'opset|version|release|v)\s*$', re.I)
 ANY_NUMBER = re.compile(r'(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?', re.I)
 CHAPTER_REF = re.compile(r'\bchapters?\s+((?:\d\d)(?:(?:,\s*|\s+and\s+|\s*[–-]\s*)\d\d)*)|\]\((\d\d)_\w+\.ipynb', re.I)
@@ -87,7 +87,9 @@ def sources(nb_path, nbs=NBS) -> set:
     "The numbers a notebook's prose may quote: its stored outputs and the results files it names"
     cells = read_cells(nb_path)
     out = set().union(*[numbers_in(t) for t in _output_texts(cells)])
-    for f in results_named(cells, nbs): out |= numbers_in(f.read_text())
+    for f in results_named(cells, nbs):
+        text = f.read_text()  # a CSV's commas part cells (`2,133.5` is 2 and 133.5), not thousands
+        out |= set().union(*[numbers_in(v) for r in csv.reader(io.StringIO(text)) for v in r]) if f.suffix == '.csv' else numbers_in(text)
     return out
 
 def _strip(md) -> str:
