@@ -20,7 +20,7 @@ from .core import get_data_path, atomic_path
 from .data import get_dataset, read_lfw_pairs
 from .faces import FACE_SIZE, align_lfw
 from .models import ModelCfg
-from .verify import TEST_FOLDS, LfwCfg, lfw_training_set, lfw_benchmark, lfw_pairs_frame, verification_metrics, _save_job
+from .verify import TEST_FOLDS, LfwCfg, lfw_training_set, lfw_benchmark, lfw_pairs_frame, verification_metrics, _save_job, STORED_FAR
 from .data import split_closed
 from .train import TrainCfg, LOSSES, register_loss, HeadMetric, face_dls, face_learner, fit_face, AtomicSaveModelCallback
 from .losses import MarginCfg
@@ -242,6 +242,7 @@ class DistillJobCfg:
     extra: str = '' # more training faces, as the main job's `extra` (e.g. celeba299,glint24 where a mirror has them; celeba10k is kept out: it tests the student)
     valid_pct: float = 0.05 # fraction of each person's faces held out to watch training
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files
+    threshold_far: float|None = STORED_FAR # the threshold stored with the student, as the main job's (`LfwCfg.threshold_far`); 0 or None: best accuracy on folds 6-10
     train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112, neck='gdc'), loss='distill', epochs=8, loss_cfg=DistillCfg()) # the main job's student, fixed epochs
 
 def distill_faces(extra:str='') -> pd.DataFrame:
@@ -268,7 +269,7 @@ def distill_job(cfg:DistillJobCfg=DistillJobCfg()) -> dict:
                    teacher=cfg.teacher, teacher_id=teacher.model_id, teacher_minutes=t_teacher/60, teacher_faces_computed=n_new,
                    total_minutes=(time.perf_counter() - t0)/60, train_images=len(dls.train.dataset), train_identities=len(dls.vocab),
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
-    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} student of {cfg.teacher}, LFW folds 6-10")
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} student of {cfg.teacher}, LFW folds 6-10", cfg.threshold_far)
     return metrics
 
 def teacher_lfw(teacher:Embedder, root:Path) -> dict:

@@ -537,9 +537,14 @@ def lfw_training_set(cfg:LfwCfg, pairs:pd.DataFrame, lfw_root:Path) -> tuple:
         train = pd.concat([train[['path', 'identity']], more[['path', 'identity']]], ignore_index=True)
     return train[['path', 'identity']], root
 
-def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str):
-    "Write the main job's model (with its stored threshold and where it came from), metrics, pair scores and plot into `out`"
-    stored = dict(threshold=metrics['stored_threshold'], threshold_source=metrics['stored_threshold_source'])
+def _save_job(learn, metrics:dict, scored:pd.DataFrame, out:Path, title:str,
+              threshold_far:float|None=STORED_FAR, # the stored threshold: this FAR among LFW's strangers; 0 or None: best accuracy on folds 6-10
+              aligned:bool=True): # the strangers aligned (or raw photos), as the model was trained
+    "Write a job's model (with its stored threshold and where it came from, also added to `metrics`), metrics, pair scores and plot into `out`"
+    t = stranger_threshold(learn.model, threshold_far, aligned) if threshold_far else \
+        (metrics['threshold'], 'best accuracy on LFW pairs.txt folds 6-10 (mean of the 5 fold thresholds)')
+    metrics.update(stored_threshold=t[0], stored_threshold_source=t[1])
+    stored = dict(threshold=t[0], threshold_source=t[1])
     save_face_model(trained_model(learn), out/'model.pth', classes=learn.dls.vocab, **{**{k: v for k,v in metrics.items() if k not in ('cfg', 'job')}, **stored})
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(metrics, indent=1, default=str))
     with atomic_path(out/'scores.csv') as tmp: scored.to_csv(tmp, index=False)
@@ -563,13 +568,11 @@ def lfw_job(cfg:LfwCfg=LfwCfg()) -> dict:
     epochs = learn.cfg.epochs
     metrics, scored = lfw_benchmark(learn.model, 'disjoint', root)
     if cfg.dense: metrics.update(lfw_dense(learn.model, cfg.align))
-    stored = stranger_threshold(learn.model, cfg.threshold_far, cfg.align) if cfg.threshold_far else \
-             (metrics['threshold'], 'best accuracy on LFW pairs.txt folds 6-10 (mean of the 5 fold thresholds)')
-    metrics.update(stored_threshold=stored[0], stored_threshold_source=stored[1])
     metrics.update(epochs=epochs, budget_minutes=None if tc.epochs else tc.minutes, train_minutes=t_train/60, prep_minutes=t_prep/60, total_minutes=(time.perf_counter()-t0)/60,
                    lfw_variant=dataset_variant('lfw'), train_images=len(dls.train.dataset), train_identities=len(dls.vocab), train_img_s=len(dls.train)*tc.bs*epochs/t_train,
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
-    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10")
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} {dls.size}px {learn.cfg.loss}, LFW folds 6-10",
+              cfg.threshold_far, cfg.align)
     return metrics
 
 def metrics_line(m:dict, out:str='') -> str:
