@@ -2,8 +2,8 @@
 (chapter 07's second set, tight crops found and aligned by MTCNN), for each model given:
 - pairs: every pair of those people's photos, TAR at the thresholds of FAR 1e-2 and 1e-3 among LFW's one-photo
   strangers (chapter 07's `tools/threshold_transfer.py`, whose functions and caches this reuses), and the FAR measured;
-- open-set identification at the model's stored threshold: half the people (seeded) enrolled with their first photo,
-  the others' photos and the enrolled people's other photos as queries; open-set accuracy, DIR and FAR (chapter 06's
+- open-set identification at the model's stored threshold: half the people (seeded, chapter 00's `split_open`) enrolled with one
+  photo in a chapter 06 `Gallery`, the others' photos and the enrolled people's other photos as queries; open-set accuracy, DIR and FAR (chapter 06's
   `open_set_metrics`).
 Writes nbs/results/student_unseen.csv, a row per model and measure.
 
@@ -16,20 +16,17 @@ import argparse
 sys.path.insert(0, str(Path(__file__).parent))
 from threshold_transfer import measure, celeba_people, _faces, _embed
 from facelab.core import atomic_path
-from facelab.data import UNKNOWN_ID
-from facelab.verify import open_set_metrics
+from facelab.data import UNKNOWN_ID, split_open
+from facelab.verify import Gallery, open_set_metrics
 from facelab.inference import FaceRecognition, RecCfg, load_embedder
 
 def open_set(e:np.ndarray, ids:np.ndarray, t:float, seed:int=0) -> dict:
-    "Open-set identification at threshold `t`: half the people enrolled with their first face, every other face a query"
-    people = np.random.default_rng(seed).permutation(sorted(set(ids)))
-    enrolled = set(people[:len(people)//2])
-    first = {p: i for i, p in reversed(list(enumerate(ids)))}  # each person's first face
-    g = [first[p] for p in sorted(enrolled)]; gs = set(g); q = [i for i in range(len(ids)) if i not in gs]
-    s = e[q] @ e[g].T; best = s.argmax(1)
-    pred = np.where(s[np.arange(len(q)), best] >= t, np.asarray(sorted(enrolled))[best], UNKNOWN_ID)
-    truth = np.where(np.isin(ids[q], list(enrolled)), ids[q], UNKNOWN_ID)
-    return dict(open_set_metrics(pred, truth), enrolled=len(g), known_queries=int((truth != UNKNOWN_ID).sum()),
+    "Open-set identification at threshold `t`: chapter 00's `split_open` (half the people enrolled with one face), chapter 06's `Gallery`"
+    sp = split_open(pd.DataFrame(dict(identity=ids)), unknown_pct=0.5, gallery_per_id=1, dev_pct=0, seed=seed)
+    known, q = (sp.split == 'known').to_numpy(), (sp.split != 'known').to_numpy()
+    pred, _ = Gallery.of(e[known], ids[known].tolist()).identify(e[q], t)
+    truth = sp.label[q].to_numpy()
+    return dict(open_set_metrics(pred, truth), enrolled=int(known.sum()), known_queries=int((truth != UNKNOWN_ID).sum()),
                 unknown_queries=int((truth == UNKNOWN_ID).sum()))
 
 def main(models:list, out:str, cache:str, threads:int):
@@ -39,7 +36,7 @@ def main(models:list, out:str, cache:str, threads:int):
         emb = load_embedder(m, 'cpu')
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            pair_rows = [r for r in measure(m, emb, cache, None, False) if r['test_set'].startswith('celeba10k') and 'among strangers' in r['candidate'] and not r['candidate'].startswith('s-norm')]
+            pair_rows = [r for r in measure(m, emb, cache, None, False, lfw=False) if r['test_set'].startswith('celeba10k') and 'among strangers' in r['candidate'] and not r['candidate'].startswith('s-norm')]
         rows += [dict(model=m, measure=f"pairs at {r['candidate']}", threshold=r['threshold'], tar=r['tar'], far=r['far'],
                       n_same=r['n_same'], n_diff=r['n_diff'], n_faces=r['n_faces']) for r in pair_rows]
         f, ids = _faces('celeba', celeba_people(), FaceRecognition(emb, RecCfg(kind='crop')), cache)

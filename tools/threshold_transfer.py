@@ -96,14 +96,15 @@ def _rows(model:str, emb, sets:dict, cal:np.ndarray, norm:ScoreNorm, n_cal:int) 
                              best_balanced_accuracy=best_bal, n_same=len(g), n_diff=len(imp), n_faces=len(ids), calibration_pairs=n_cal*(n_cal-1)//2))
     return rows
 
-def measure(model:str, emb, cache:Path, max_faces:int|None, glint:bool) -> list:
+def measure(model:str, emb, cache:Path, max_faces:int|None, glint:bool, lfw:bool=True) -> list:
     "The rows of one model: strangers split into calibration pairs and a normalisation cohort, then each test set"
     st = lfw_strangers(2*max_faces if max_faces else None)
     cal_i = np.random.default_rng(0).permutation(len(st)); half = len(st)//2
     faces, _ = _faces('strangers', st, None, cache); e = _embed(emb, 'strangers', faces, cache)
     cal, norm = e[cal_i[:half]], ScoreNorm(e[cal_i[half:]])
     sets = []
-    f, ids = _faces('lfw-test', lfw_test_faces(max_faces), None, cache); sets.append(('LFW folds 6-10 people, every pair', _embed(emb, 'lfw-test', f, cache), ids))
+    if lfw:
+        f, ids = _faces('lfw-test', lfw_test_faces(max_faces), None, cache); sets.append(('LFW folds 6-10 people, every pair', _embed(emb, 'lfw-test', f, cache), ids))
     cel = _people_sample(celeba_people(), max_faces)
     f, ids = _faces('celeba', cel, FaceRecognition(emb, RecCfg(kind='crop')), cache); sets.append(('celeba10k unseen people, every pair', _embed(emb, 'celeba', f, cache), ids))
     if glint:
