@@ -13,6 +13,7 @@ import numpy as np, pandas as pd, torch
 import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
+import matplotlib.pyplot as plt
 from .core import atomic_path, get_data_path, own_folder, new_folder, path_inside
 from .data import get_dataset, read_lfw_pairs, IMAGE_EXTS, UNKNOWN_ID, scan_faces, load_image, available, extra_faces, split_closed, kaggle_download, kaggle_submit, split_open, write_open_set
 from .faces import lfw_people
@@ -27,7 +28,8 @@ __all__ = ['EDITIONS', 'CLS_SAMPLE', 'VER_SAMPLE', 'VER_DEV', 'VAL_PAIRS', 'TEST
            'read_pairs', 'CompData', 'read_competition', 'download_competition', 'replica_faces', 'make_replica',
            'SubmissionError', 'check_submission', 'write_competition_submission', 'match_ids', 'RuleError',
            'count_params', 'check_rules', 'class_scores', 'grade', 'CompCfg', 'train_stages', 'classify_answers',
-           'verify_answers', 'score_replica', 'results_table', 'competition_job', 'submit', 'check_file']
+           'verify_answers', 'score_replica', 'results_table', 'competition_job', 'submit', 'check_file',
+           'plot_results']
 
 # %% ../nbs/09_competition.ipynb #7aadeeb2
 @dataclass(frozen=True)
@@ -571,3 +573,18 @@ def check_file(path:str, # the submission CSV
     labels = {*scan_faces(known).identity, UNKNOWN_ID} if known else None
     n = len(check_submission(path, sample, labels, scores))
     return f"{path}: {n} lines, the ids of {Path(sample).name} in its order" + (", every label allowed" if labels else '') + (", every score finite" if scores else '')
+
+# %% ../nbs/09_competition.ipynb #c09f0001
+def plot_results(m:dict, ax=None):
+    "`results_table(m)` drawn: one bar per score, the edition's cut-offs as ticks across it (EER: lower is better)"
+    t, ed = results_table(m), get_edition(m['edition'])
+    if ax is None: _, ax = plt.subplots(figsize=(7, 0.55*len(t) + 1.2))
+    ax.barh(range(len(t)), t.value, color=['C0' if r.metric == 'accuracy' else 'C1' for r in t.itertuples()], height=0.6)
+    for i, r in enumerate(t.itertuples()):
+        ax.text(r.value + 0.01, i, f"{r.value:.3f} ({r.grade})", va='center', fontsize=8)
+        for c, g in (ed.cls_cutoffs if r.task == 'classification' else ed.ver_cutoffs):
+            ax.plot([c, c], [i - 0.35, i + 0.35], color='k', lw=1.2); ax.text(c, i + 0.45, g[0], ha='center', va='top', fontsize=7)
+    ax.set_yticks(range(len(t)), [f"{r.task} {r.split} ({r.metric}{', lower is better' if r.metric == 'eer' else ''})" for r in t.itertuples()])
+    ax.set_xlim(0, 1); ax.invert_yaxis(); ax.set_xlabel('score')
+    ax.set_title(f"{m['edition']}{' replica' if m['replica'] else ''}: the scores against the edition's cut-offs (l, m, h: low, medium, high)", fontsize=9)
+    return ax

@@ -241,20 +241,21 @@ class DistillJobCfg:
     out: str = 'runs/distill' # folder for model.pth, metrics.json, scores.csv and verification.png
     extra: str = '' # more training faces, as the main job's `extra` (e.g. celeba299,glint24 where a mirror has them; celeba10k is kept out: it tests the student)
     valid_pct: float = 0.05 # fraction of each person's faces held out to watch training
+    align: bool = True # align LFW with MTCNN, as the main job (False: LFW's raw photos, as chapter 06's quick test of `lfw_job`)
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files
     threshold_far: float|None = STORED_FAR # the threshold stored with the student, as the main job's (`LfwCfg.threshold_far`); 0 or None: best accuracy on folds 6-10
     train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112, neck='gdc'), loss='distill', epochs=8, loss_cfg=DistillCfg()) # the main job's student, fixed epochs
 
-def distill_faces(extra:str='') -> pd.DataFrame:
-    "The main job's training faces (its seed, so every run shares one teacher cache): LFW's people outside folds 6-10, aligned, and `extra`"
+def distill_faces(extra:str='', align:bool=True) -> tuple:
+    "`(faces, LFW root)`: the main job's training faces (its seed, so every run shares one teacher cache): LFW's people outside folds 6-10 (aligned if `align`), and `extra`"
     lfw = get_dataset('lfw')
-    return lfw_training_set(LfwCfg(extra=extra), read_lfw_pairs(get_dataset('lfw_pairs'), lfw), lfw)
+    return lfw_training_set(LfwCfg(extra=extra, align=align), read_lfw_pairs(get_dataset('lfw_pairs'), lfw), lfw)
 
 def distill_job(cfg:DistillJobCfg=DistillJobCfg()) -> dict:
     "Distil `cfg.teacher` into a student (teacher embeddings cached once), score it on LFW folds 6-10; results in `cfg.out`"
     t0, tc = time.perf_counter(), cfg.train
     if not tc.epochs: raise ValueError("distill_job: give a number of epochs (a budget in steps); a wall-clock budget (`minutes`) is not supported here")
-    train, root = distill_faces(cfg.extra)
+    train, root = distill_faces(cfg.extra, cfg.align)
     teacher = load_embedder(cfg.teacher)
     if isinstance(tc.loss_cfg, DistillCfg): tc = replace(tc, loss_cfg=replace(tc.loss_cfg, teacher_dim=teacher.cfg.emb_dim))
     paths = sorted(train.path)
@@ -269,7 +270,7 @@ def distill_job(cfg:DistillJobCfg=DistillJobCfg()) -> dict:
                    teacher=cfg.teacher, teacher_id=teacher.model_id, teacher_minutes=t_teacher/60, teacher_faces_computed=n_new,
                    total_minutes=(time.perf_counter() - t0)/60, train_images=len(dls.train.dataset), train_identities=len(dls.vocab),
                    cfg=asdict(learn.cfg), job={k: v for k,v in asdict(cfg).items() if k != 'train'})
-    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} student of {cfg.teacher}, LFW folds 6-10", cfg.threshold_far)
+    _save_job(learn, metrics, scored, Path(cfg.out), f"{learn.cfg.model.arch} student of {cfg.teacher}, LFW folds 6-10", cfg.threshold_far, cfg.align)
     return metrics
 
 def teacher_lfw(teacher:Embedder, root:Path) -> dict:

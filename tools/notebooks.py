@@ -42,7 +42,7 @@ def _text(t:str) -> str:
     t = t.replace(str(ROOT) + '/', '').replace(str(ROOT), '.').replace(str(Path.home()), '~')
     return _TMP.sub('<tmp>', t)  # a temporary folder's path says nothing to a reader and names the machine's layout
 
-_TMP = re.compile(re.escape(tempfile.gettempdir()) + r'/tmp[\w-]+|(?:/private)?/tmp/tmp[\w-]+')
+_TMP = re.compile(re.escape(tempfile.gettempdir()) + r'/[\w.-]+|(?:/private)?/tmp/[\w.-]+')  # any folder made in the temporary one
 ABS_PATH = re.compile(r'(?<![\w.~<])/(?:root|home|Users|work|tmp|var|private|mnt|content|kaggle)/[^\s\'"<>]*') # a path of the machine that ran it
 
 def scrub(fn:Path) -> int:
