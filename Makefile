@@ -32,8 +32,10 @@ $(VENV)/.installed: pyproject.toml
 comma := ,
 DEMO_ARGS ?= $(if $(wildcard $(FACELAB_MIRROR)/celeba299_aligned112.tgz),--extra celeba299$(comma)glint24,)
 
+# then its ONNX export beside it (the checkpoint's sha256 inside), which `facelab verify` answers with, without PyTorch
 demo: $(VENV)/.installed
 	$(BIN)/facelab lfw --resume $(DEMO_ARGS)
+	$(BIN)/facelab export-onnx --overwrite
 
 # The loss benchmark of chapter 06 (its recorded table: nbs/results/loss_bench_6min.csv, about 1 h 45 min on 2 cores):
 # each loss trains the same backbone for the same wall-clock budget, once per seed,

@@ -13,9 +13,9 @@ import warnings # fastai's import scripts a layer with torch.jit, which torch 2.
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['DERIVED', 'CLI_TYPES', 'REGISTRIES', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'SPEC_NAME', 'NO_INPUT_ERRORS', 'cfg_options',
-           'fill_cfg', 'verb_fn', 'verb_spec', 'add_verb', 'run_verb', 'sources_digest', 'cli_spec', 'write_cli_spec',
-           'stored_spec', 'facelab_parser', 'main', 'import_violations']
+__all__ = ['DERIVED', 'CLI_TYPES', 'REGISTRIES', 'LIGHT', 'VERBS', 'EXAMPLES', 'EXIT_CODES', 'SPEC_NAME', 'NO_INPUT_ERRORS',
+           'cfg_options', 'fill_cfg', 'verb_fn', 'verb_spec', 'add_verb', 'run_verb', 'sources_digest', 'cli_spec',
+           'write_cli_spec', 'stored_spec', 'facelab_parser', 'main', 'import_violations']
 
 # %% ../nbs/90_cli.ipynb #3c98e447
 def _cli_type(t):
@@ -101,13 +101,20 @@ def add_verb(sub, name:str, fn, skip:tuple=(), help:str|None=None, epilog:str|No
     p.set_defaults(_fn=fn, _skip=skip)
     return p
 
-def run_verb(args:argparse.Namespace):
-    "Call the function of the parsed sub-command with its arguments, configs rebuilt"
-    for m in REGISTRIES: importlib.import_module(m)
-    fn, vals = verb_fn(args._fn), {tuple(k.split('.')): v for k,v in vars(args).items() if not k.startswith('_')}
+LIGHT = {'verify': 'facelab.light.light_verify'} # verbs tried first without PyTorch: the function answers, or returns None
+
+def _call(fn, vals:dict):
+    "`fn` called with the parsed values `vals` (`{path: value}`), its configs rebuilt"
     kw = {n: fill_cfg(p.default, vals, (n,)) if is_dataclass(p.default) else vals[(n,)]
           for n, p in inspect.signature(fn).parameters.items() if is_dataclass(p.default) or (n,) in vals}
     return fn(**kw)
+
+def run_verb(args:argparse.Namespace):
+    "Call the function of the parsed sub-command with its arguments, configs rebuilt; a `LIGHT` verb's light function first"
+    vals = {tuple(k.split('.')): v for k,v in vars(args).items() if not k.startswith('_')}
+    if (light := LIGHT.get(getattr(args, '_verb', None))) and (r := _call(verb_fn(light), vals)) is not None: return r
+    for m in REGISTRIES: importlib.import_module(m)
+    return _call(verb_fn(args._fn), vals)
 
 # %% ../nbs/90_cli.ipynb #19a3f12b
 def _print_json(r): print(json.dumps(r))
@@ -243,7 +250,7 @@ def facelab_parser(spec:dict|None=None) -> argparse.ArgumentParser:
         add_verb(sub, name, fn, skip, epilog='\n\n'.join(filter(None, [EXAMPLES.get(name), EXIT_CODES])), spec=spec['verbs'][name]).set_defaults(_show=show, _verb=name)
     return p
 
-NO_INPUT_ERRORS = ('facelab.data.BadImageError', 'facelab.inference.NoFaceError') # exit code 3
+NO_INPUT_ERRORS = ('facelab.data.BadImageError', 'facelab.light.NoFaceError') # exit code 3
 
 def _loaded_types(names) -> tuple:
     "The classes `'module.Class'` in `names` whose modules are imported (an error of a module not imported cannot occur)"

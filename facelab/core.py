@@ -9,13 +9,13 @@ from __future__ import annotations
 import os, math, time, tempfile, json, hashlib, struct, datetime, shutil
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from contextlib import contextmanager
-import torch
+import numpy as np # torch is imported inside the functions that use it: `facelab verify` with an ONNX model runs without it (chapter 07)
 
 # %% auto #0
 __all__ = ['MARKER', 'SECTIONS_MAGIC', 'MAX_HEADER', 'facelab_home', 'get_data_path', 'fsync_file', 'atomic_path', 'atomic_save',
            'FolderNotOursError', 'folder_maker', 'own_folder', 'new_folder', 'UnsafePathError', 'path_inside',
            'safe_name', 'BadFileError', 'write_sections', 'read_sections', 'load_weights', 'load_onnx',
-           'default_device', 'loader_workers', 'time_per_image', 'in_kernel', 'hosted', 'run_size']
+           'default_device', 'loader_workers', 'check_threshold', 'time_per_image', 'in_kernel', 'hosted', 'run_size']
 
 # %% ../nbs/00_core.ipynb #908a3220
 def facelab_home() -> Path:
@@ -55,6 +55,7 @@ def atomic_path(dest:Path):
 
 def atomic_save(obj, path:Path) -> Path:
     "`torch.save` `obj` to a temporary file beside `path`, then rename it to `path`"
+    import torch
     with atomic_path(path) as tmp: torch.save(obj, tmp)
     return Path(path)
 
@@ -189,6 +190,7 @@ def read_sections(path:Path, fmt:str, version:int) -> tuple:
 # %% ../nbs/00_core.ipynb #c63eb3e7
 def load_weights(path:Path, map_location='cpu'):
     "`torch.load` of tensors, numbers, strings and containers only: a pickle that asks to run code is refused"
+    import torch
     return torch.load(path, map_location=map_location, weights_only=True)
 
 def _tensors(msg):
@@ -214,12 +216,24 @@ def load_onnx(path:Path):
 # %% ../nbs/00_core.ipynb #d925dc42
 def default_device() -> torch.device:
     "`$FACELAB_DEVICE` if set, else CUDA when present, else CPU"
+    import torch
     return torch.device(os.environ.get('FACELAB_DEVICE') or ('cuda' if torch.cuda.is_available() else 'cpu'))
 
 def loader_workers(device=None) -> int:
     "DataLoader worker processes for `device`: up to 8 on CUDA (augmenting in workers keeps a GPU fed), 0 on a CPU"
+    import torch
     d = torch.device(device) if device is not None else default_device()
     return min(8, os.cpu_count() or 1) if d.type == 'cuda' else 0
+
+# %% ../nbs/00_core.ipynb #c0a1e002
+def check_threshold(t:float|None) -> float|None:
+    "`t` as a float, refused unless it is a cosine (in [-1, 1])"
+    if t is None: return None
+    if not isinstance(t, (int, float, np.floating)) or not -1 <= float(t) <= 1:
+        raise ValueError(f"threshold {t!r} is not a cosine: it must lie in [-1, 1]")
+    return float(t)
+
+def _l2(e:np.ndarray) -> np.ndarray: return e/np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12) # rows to unit length
 
 # %% ../nbs/00_core.ipynb #5c901424
 def time_per_image(fn, n_images:int, reps:int=3) -> float:
@@ -245,6 +259,7 @@ def run_size(what:str, # what the cell does, for the message
              cpu_minutes:float, # about how long the full run takes on a 2-core CPU
             ):
     "`full` on a GPU, under `nbdev-test --flags slow` or with `FACELAB_LONG=1`; else `cpu`, after saying so"
+    import torch
     if torch.cuda.is_available() or os.environ.get('IN_TEST') or os.environ.get('FACELAB_LONG'): return full
     print(f"{what}: the full run ({full}) takes about {cpu_minutes:g} minutes on a 2-core CPU, so "
           + (f"this is a smaller one ({cpu})." if cpu is not None else "it is skipped here.")

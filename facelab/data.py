@@ -14,7 +14,6 @@ import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from filelock import FileLock
 from tqdm.auto import tqdm
-import matplotlib.pyplot as plt
 from .core import facelab_home, get_data_path, atomic_path, fsync_file, _fsync_dir, own_folder, new_folder, folder_maker, MARKER, path_inside, safe_name, UnsafePathError
 
 
@@ -847,6 +846,7 @@ def summarize_faces(df:pd.DataFrame) -> pd.Series:
 
 def plot_identity_counts(df:pd.DataFrame, ax=None, title:str='', log:bool=True):
     "Histogram of images per identity"
+    import matplotlib.pyplot as plt # imported when drawing: the light path (chapter 07) draws nothing
     import seaborn as sns
     if ax is None: _,ax = plt.subplots(figsize=(5, 3))
     sns.histplot(df.groupby('identity').size(), ax=ax, log_scale=(log, False), discrete=not log)
@@ -855,6 +855,7 @@ def plot_identity_counts(df:pd.DataFrame, ax=None, title:str='', log:bool=True):
 
 def show_identities(df:pd.DataFrame, n_ids:int=4, n_per:int=5, seed:int=0, size:float=1.6):
     "Grid of `n_per` images for each of `n_ids` random identities with at least `n_per` images"
+    import matplotlib.pyplot as plt # imported when drawing: the light path (chapter 07) draws nothing
     counts = df.groupby('identity').size()
     ids = counts[counts >= n_per].sample(n_ids, random_state=seed).index
     fig, axs = plt.subplots(n_ids, n_per, figsize=(n_per*size, n_ids*size), squeeze=False)

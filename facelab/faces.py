@@ -6,22 +6,22 @@ Docs: https://facelab-course.github.io/facelab/faces.html.md"""
 
 # %% ../nbs/01_faces.ipynb #a1e81b49
 from __future__ import annotations
-import os, time, tempfile
+import os, time, json, tempfile
 from pathlib import Path
 from dataclasses import dataclass
-import numpy as np, pandas as pd, torch, cv2
+import numpy as np, pandas as pd, cv2 # torch is imported where it is used: MTCNN without it is below
 from PIL import Image
 from tqdm.auto import tqdm
-import matplotlib.pyplot as plt
-from .core import atomic_path, default_device
+from .core import facelab_home, atomic_path, new_folder, default_device
 from .data import load_image, BadImageError, scan_faces, check_faces, get_dataset
 
 # %% auto #0
-__all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MULTI_POLICIES', 'NO_FACE_POLICIES', 'REPORT_COLS',
-           'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face', 'Faces',
-           'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'alignment_geometry', 'show_alignment',
-           'choose_face', 'center_landmarks', 'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error',
-           'face_counter', 'align_lfw', 'aligned_dataset', 'lfw_people']
+__all__ = ['FACE_SIZE', 'ARCFACE_TEMPLATE', 'TEMPLATES', 'DETECTORS', 'MTCNN_NETS', 'MULTI_POLICIES', 'NO_FACE_POLICIES',
+           'REPORT_COLS', 'LFW_FACE_FRAC', 'face_template', 'similarity_matrix', 'transform_points', 'align_face',
+           'Faces', 'FaceDetector', 'MTCNNDetector', 'get_detector', 'show_faces', 'alignment_geometry',
+           'show_alignment', 'export_mtcnn', 'mtcnn_onnx', 'area_resize', 'nms', 'OnnxMTCNN', 'choose_face',
+           'center_landmarks', 'align_folder', 'aligned_crop_frac', 'show_aligned', 'landmark_error', 'face_counter',
+           'align_lfw', 'aligned_dataset', 'lfw_people']
 
 # %% ../nbs/01_faces.ipynb #eded1157
 FACE_SIZE = 112
@@ -111,6 +111,7 @@ class FaceDetector:
 class MTCNNDetector(FaceDetector):
     "MTCNN (Zhang et al. 2016) from `facenet-pytorch`: boxes, scores and 5 landmarks"
     def __init__(self, device=None, min_face_size:int=20, min_score:float=0.9, pad:float=0.0):
+        import torch
         try: from facenet_pytorch import MTCNN
         except ImportError as e:
             raise ImportError("MTCNNDetector needs facenet-pytorch: pip install --no-deps facenet-pytorch==2.6.0 "
@@ -119,6 +120,7 @@ class MTCNNDetector(FaceDetector):
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, device=self.device).eval()
     def _detect(self, imgs:list) -> list:
         if min(imgs[0].shape[:2]) < max(12, self.min_face_size): return [Faces.empty() for _ in imgs] # no face of min_face_size fits
+        import torch
         with torch.inference_mode(): boxes, probs, points = self.mtcnn.detect(np.stack(imgs), landmarks=True)
         return [Faces.empty() if b is None else  # numpy 2: object arrays, so cast
                 Faces(np.asarray(b, np.float32).reshape(-1, 4), np.asarray(p, np.float32).reshape(-1),
@@ -134,6 +136,7 @@ def get_detector(name:str='mtcnn', **kwargs) -> FaceDetector:
 # %% ../nbs/01_faces.ipynb #a7037d07
 def show_faces(img:np.ndarray, faces:Faces, ax=None, title:str=''):
     "Draw `faces`' boxes, scores and landmarks on `img`"
+    import matplotlib.pyplot as plt # imported when drawing: the light path (chapter 07) draws nothing
     if ax is None: _,ax = plt.subplots(figsize=(3, 3))
     ax.imshow(img); ax.axis('off'); ax.set_title(title, fontsize=8)
     for b,s,l in zip(faces.boxes, faces.scores, faces.landmarks):
@@ -152,6 +155,7 @@ def alignment_geometry(landmarks:np.ndarray, size:int|tuple=FACE_SIZE) -> dict:
 
 def show_alignment(img:np.ndarray, landmarks:np.ndarray, size:int=FACE_SIZE):
     "Photo with landmarks and crop window, the template, and the aligned face with both point sets"
+    import matplotlib.pyplot as plt # imported when drawing: the light path (chapter 07) draws nothing
     g = alignment_geometry(landmarks, size)
     Minv = cv2.invertAffineTransform(g['M'])
     box = transform_points(Minv, np.array([[0, 0], [size, 0], [size, size], [0, size], [0, 0]], np.float32))
@@ -167,6 +171,131 @@ def show_alignment(img:np.ndarray, landmarks:np.ndarray, size:int=FACE_SIZE):
     axs[2].set_title(f"aligned: residual {g['residual']:.1f} px", fontsize=8)
     for ax in axs: ax.axis('off')
     return fig, g
+
+# %% ../nbs/01_faces.ipynb #b1c2d302
+MTCNN_NETS = {'pnet': ((1, 3, 24, 24), ['reg', 'prob'], True), # fully convolutional: any image size
+              'rnet': ((2, 3, 24, 24), ['reg', 'prob'], False), 'onet': ((2, 3, 48, 48), ['reg', 'points', 'prob'], False)}
+
+def export_mtcnn(dest:Path, det:MTCNNDetector|None=None) -> dict:
+    "Write facenet-pytorch's MTCNN networks as `dest/{pnet,rnet,onet}.onnx` (batch and, for P-Net, size dynamic); their settings"
+    import copy, warnings, torch
+    det, dest = det or MTCNNDetector(device='cpu'), Path(dest)
+    m = det.mtcnn
+    for name, (shape, outs, sized) in MTCNN_NETS.items():
+        dyn = {'input': {0: 'n', **({2: 'h', 3: 'w'} if sized else {})}, **{o: {0: 'n', **({2: 'oh', 3: 'ow'} if sized else {})} for o in outs}}
+        with atomic_path(dest/f'{name}.onnx') as tmp, warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(copy.deepcopy(getattr(m, name)).cpu().float().eval(), torch.randn(*shape), str(tmp), input_names=['input'],
+                              output_names=outs, dynamic_axes=dyn, opset_version=17, dynamo=False)
+    return dict(min_face=det.min_face_size, thresholds=[float(t) for t in m.thresholds], factor=float(m.factor), min_score=det.min_score)
+
+def mtcnn_onnx(dest:Path|None=None) -> Path:
+    "A folder holding MTCNN as ONNX (`export_mtcnn`'s files and `mtcnn.json`, its settings): `dest` (default: in the cache), written once, whole"
+    dest = Path(dest or facelab_home()/'models'/'mtcnn-onnx')
+    if all((dest/f).is_file() for f in ('mtcnn.json', *(f'{n}.onnx' for n in MTCNN_NETS))): return dest
+    with new_folder(dest, 'mtcnn-onnx', overwrite=True) as tmp:
+        settings = export_mtcnn(tmp)
+        (tmp/'mtcnn.json').write_text(json.dumps(settings))
+    return dest
+
+# The cascade in numpy, after facenet-pytorch's detect_face (the browser page, chapter 08, does the same in JavaScript)
+def _area_axis(x:np.ndarray, m:int, axis:int) -> np.ndarray:
+    "`x` averaged along `axis` into `m` cells as torch's adaptive average pooling: cell i averages [floor(i*n/m), ceil((i+1)*n/m))"
+    n, i = x.shape[axis], np.arange(m)
+    a, b = i*n//m, -(-(i+1)*n//m)
+    cs = np.cumsum(np.concatenate([np.zeros_like(np.take(x, [0], axis)), x], axis), axis, dtype=np.float64)
+    shape = [1]*x.ndim; shape[axis] = m
+    return (np.take(cs, b, axis) - np.take(cs, a, axis))/(b - a).reshape(shape)
+
+def area_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
+    "A (..., H, W) float array resized to (..., h, w) as `F.interpolate(mode='area')` resizes it"
+    return _area_axis(_area_axis(x, w, x.ndim-1), h, x.ndim-2).astype(np.float32)
+
+def nms(boxes:np.ndarray, # (n, >=4) x0 y0 x1 y1 ...
+        scores:np.ndarray, thr:float, # overlap above which the lower-scored box goes
+        mode:str='union', # 'union': intersection over union (torchvision's nms); 'min': over the smaller box
+        plus:float=0.) -> np.ndarray: # added to widths and heights (facenet's last stage counts pixels: 1)
+    "Indices of the boxes greedy non-maximum suppression keeps, highest score first"
+    x1, y1, x2, y2 = boxes[:, :4].T
+    area, order, keep = (x2-x1+plus)*(y2-y1+plus), np.argsort(-scores, kind='stable'), []
+    while order.size:
+        i, rest = order[0], order[1:]; keep.append(i)
+        inter = (np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + plus) *
+                 np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + plus))
+        o = inter/np.minimum(area[i], area[rest]) if mode == 'min' else inter/(area[i] + area[rest] - inter)
+        order = rest[o <= thr]
+    return np.array(keep, int)
+
+def _square(b:np.ndarray) -> np.ndarray:
+    "Boxes made square on their longer side, about the same centre (facenet's rerec)"
+    h, w = b[:, 3]-b[:, 1], b[:, 2]-b[:, 0]; l = np.maximum(w, h)
+    b[:, 0] += w*0.5 - l*0.5; b[:, 1] += h*0.5 - l*0.5; b[:, 2] = b[:, 0] + l; b[:, 3] = b[:, 1] + l
+    return b
+
+def _regress(b:np.ndarray, r:np.ndarray) -> np.ndarray:
+    "Boxes moved by the network's offsets `r`, in units of their size (facenet's bbreg)"
+    w, h = b[:, 2]-b[:, 0]+1, b[:, 3]-b[:, 1]+1
+    b[:, 0] += r[:, 0]*w; b[:, 1] += r[:, 1]*h; b[:, 2] += r[:, 2]*w; b[:, 3] += r[:, 3]*h
+    return b
+
+def _crops(x:np.ndarray, b:np.ndarray, size:int) -> tuple:
+    "`(kept, batch)`: the boxes `b` cut from the (3, H, W) photo `x` (clipped as facenet's pad()), area-resized to `size`, scaled"
+    H, W = x.shape[1:]
+    t = np.trunc(b[:, :4]).astype(int)
+    x0, y0, x1, y1 = np.maximum(t[:, 0], 1), np.maximum(t[:, 1], 1), np.minimum(t[:, 2], W), np.minimum(t[:, 3], H)
+    kept = (y1 > y0 - 1) & (x1 > x0 - 1)
+    out = [area_resize(x[:, y0[k]-1:y1[k], x0[k]-1:x1[k]], size, size) for k in np.flatnonzero(kept)]
+    return kept, (np.stack(out) - 127.5)*0.0078125 if out else None
+
+class OnnxMTCNN(FaceDetector):
+    "facenet-pytorch's MTCNN run by onnxruntime, its cascade in numpy: the same faces and landmarks as `MTCNNDetector`, without PyTorch"
+    def __init__(self, min_face_size:int=20, min_score:float=0.9, pad:float=0.0,
+                 folder:Path|None=None, # `mtcnn_onnx`'s folder (default: the cache's, written on first use)
+                 threads:int|None=None):
+        import onnxruntime as ort
+        self.folder, self.min_face_size, self.min_score, self.pad = mtcnn_onnx(folder), min_face_size, min_score, pad
+        s = json.loads((self.folder/'mtcnn.json').read_text())
+        self.thresholds, self.factor = s['thresholds'], s['factor']
+        so = ort.SessionOptions(); so.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        if threads: so.intra_op_num_threads = threads
+        self.nets = {n: ort.InferenceSession(str(self.folder/f'{n}.onnx'), so, providers=['CPUExecutionProvider']) for n in MTCNN_NETS}
+    def _detect(self, imgs:list) -> list: return [self._one(im) for im in imgs]
+    def _one(self, img:np.ndarray) -> Faces:
+        H, W, t = *img.shape[:2], self.thresholds
+        if min(H, W) < max(12, self.min_face_size): return Faces.empty()
+        x, scales, s, l = np.ascontiguousarray(img.transpose(2, 0, 1), np.float32), [], 12/self.min_face_size, min(H, W)*12/self.min_face_size
+        while l >= 12: scales.append(s); s *= self.factor; l *= self.factor
+        found = []
+        for sc in scales: # stage 1: P-Net over a pyramid; a candidate per cell above t[0], each scale's NMS'd at 0.5
+            reg, prob = self.nets['pnet'].run(['reg', 'prob'], {'input': (area_resize(x, int(H*sc + 1), int(W*sc + 1))[None] - 127.5)*0.0078125})
+            yy, xx = np.nonzero(prob[0, 1] >= t[0])
+            cell = np.stack([xx, yy], 1).astype(np.float32)
+            b = np.concatenate([np.floor((2*cell + 1)/np.float32(sc)), np.floor((2*cell + 12)/np.float32(sc)), prob[0, 1, yy, xx][:, None], reg[0][:, yy, xx].T], 1)
+            found.append(b[nms(b, b[:, 4], 0.5)])
+        b = np.concatenate(found) if found else np.zeros((0, 9), np.float32)
+        b = b[nms(b, b[:, 4], 0.7)]
+        w, h = b[:, 2]-b[:, 0], b[:, 3]-b[:, 1]
+        b = _square(np.stack([b[:, 0]+b[:, 5]*w, b[:, 1]+b[:, 6]*h, b[:, 2]+b[:, 7]*w, b[:, 3]+b[:, 8]*h, b[:, 4]], 1))
+        kept, inp = _crops(x, b, 24) # stage 2: R-Net rescores and moves each candidate
+        if inp is None: return Faces.empty()
+        reg, prob = self.nets['rnet'].run(['reg', 'prob'], {'input': inp})
+        b, ok = b[kept], prob[:, 1] > t[1]
+        b, reg = np.concatenate([b[ok, :4], prob[ok, 1:2]], 1), reg[ok]
+        k = nms(b, b[:, 4], 0.7); b = _square(_regress(b[k], reg[k]))
+        kept, inp = _crops(x, b, 48) # stage 3: O-Net, with the 5 landmarks
+        if inp is None: return Faces.empty()
+        reg, pts, prob = self.nets['onet'].run(['reg', 'points', 'prob'], {'input': inp})
+        b, ok = b[kept], prob[:, 1] > t[2]
+        b, reg, pts = np.concatenate([b[ok, :4], prob[ok, 1:2]], 1), reg[ok], pts[ok]
+        w, h = b[:, 2]-b[:, 0]+1, b[:, 3]-b[:, 1]+1
+        lms = np.stack([w[:, None]*pts[:, :5] + b[:, :1] - 1, h[:, None]*pts[:, 5:] + b[:, 1:2] - 1], 2)
+        b = _regress(b, reg)
+        k = nms(b, b[:, 4], 0.7, 'min', 1.)
+        b, lms = b[k], lms[k]
+        o = np.argsort(-(b[:, 2]-b[:, 0])*(b[:, 3]-b[:, 1]), kind='stable') # largest first, as facenet's MTCNN.detect
+        return Faces(b[o, :4].astype(np.float32), b[o, 4].astype(np.float32), lms[o].astype(np.float32))
+
+DETECTORS['mtcnn-onnx'] = OnnxMTCNN
 
 # %% ../nbs/01_faces.ipynb #ea99b993
 MULTI_POLICIES, NO_FACE_POLICIES = ('largest', 'central', 'skip'), ('skip', 'center')
@@ -252,6 +381,7 @@ def aligned_crop_frac(faces:list, shapes:list, size:int=FACE_SIZE) -> float:
 # %% ../nbs/01_faces.ipynb #0e0fc84f
 def show_aligned(report:pd.DataFrame, n:int=6, size:float=1.8, status:str|None=None):
     "Originals (top) and their aligned crops (bottom) from an `align_folder` report"
+    import matplotlib.pyplot as plt # imported when drawing: the light path (chapter 07) draws nothing
     r = report[report.out.fillna('') != ''] if status is None else report[report.status == status]
     r = r.head(n)
     fig, axs = plt.subplots(2, max(len(r), 1), figsize=(max(len(r), 1)*size, 2*size), squeeze=False)

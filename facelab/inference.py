@@ -18,40 +18,22 @@ from fastcore.basics import patch
 from .core import atomic_path, write_sections, read_sections, load_weights, load_onnx, BadFileError
 from .data import load_image, BadImageError, _to_rgb, _header, scan_faces, IMAGE_EXTS, quarantine, restore_quarantine, UNKNOWN_ID
 from .data import get_dataset, available, read_lfw_pairs
-from .faces import FaceDetector, MTCNNDetector, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw, ARCFACE_TEMPLATE, FACE_SIZE
+from .faces import FaceDetector, MTCNNDetector, OnnxMTCNN, align_face, choose_face, center_landmarks, MULTI_POLICIES, align_lfw, ARCFACE_TEMPLATE, FACE_SIZE
 from .transforms import face_tfms
 from .models import ModelCfg, FaceModel, load_face_model, save_face_model, _cfg_from
-from .verify import best_threshold, impostor_threshold, dense_scores, lfw_strangers, STORED_FAR, flip_tta, Gallery, check_threshold, _l2, _faiss_index, INDEX_KINDS, EXACT_MAX
+from .verify import best_threshold, impostor_threshold, dense_scores, lfw_strangers, STORED_FAR, flip_tta, Gallery, _faiss_index, INDEX_KINDS, EXACT_MAX
+from .core import check_threshold, _l2
+from .light import (ONNX_FORMAT, INSIGHTFACE_MEAN, INSIGHTFACE_STD, onnx_id, OnnxFaceModel, fit_faces, _name, read_photo, RecCfg, INPUT_KINDS,
+                           CROP_PAD, CROP_FACE_FRAC, ROW_COLS, NoFaceError, _shrink, _row, NO_THRESHOLD, Verification, no_face_detail, light_verify)
 
 # %% auto #0
-__all__ = ['ONNX_FORMAT', 'INSIGHTFACE_MEAN', 'INSIGHTFACE_STD', 'EMBEDDERS', 'INPUT_KINDS', 'CROP_PAD', 'CROP_FACE_FRAC',
-           'ROW_COLS', 'NO_THRESHOLD', 'GALLERY_FORMAT', 'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC',
-           'INDEX_PARAMS', 'DUP_THRESHOLD', 'DUP_PIXELS', 'read_photo', 'Embedder', 'model_id', 'TorchEmbedder',
-           'export_onnx', 'onnx_id', 'OnnxEmbedder', 'onnx_agreement', 'register_embedder', 'load_embedder',
-           'export_insightface_onnx', 'RecCfg', 'NoFaceError', 'Verification', 'Embedded', 'FaceRecognition',
-           'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'ScoreNorm', 'photo_files',
-           'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup',
-           'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
-
-# %% ../nbs/07_inference.ipynb #d1081571
-def _name(x, i:int) -> str:
-    "How an input is named in results and errors: its path, or its type and position"
-    return str(x) if isinstance(x, (str, Path)) else f'<{type(x).__name__} {i}>'
-
-def read_photo(x, name:str='') -> np.ndarray:
-    "HxWx3 uint8 RGB array from a path, a PIL image or an array (gray, RGBA, 16-bit, float converted); `BadImageError` names the input"
-    if isinstance(x, (str, Path)): return np.asarray(load_image(x))
-    if isinstance(x, Image.Image): return np.asarray(_to_rgb(x))
-    if not isinstance(x, np.ndarray): raise BadImageError(f"{name}: expected a path, a PIL image or a numpy array, got {type(x).__name__}")
-    a = x[..., None] if x.ndim == 2 else x
-    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or min(a.shape[:2]) < 1:
-        raise BadImageError(f"{name}: an image array must be HxW, HxWx3 or HxWx4 (RGB), got shape {x.shape}")
-    if a.dtype.kind == 'f':
-        if not np.isfinite(a).all(): raise BadImageError(f"{name}: the array holds NaN or infinite values")
-        a = a*255 if a.max() <= 1 else a
-    elif a.dtype == np.uint16: a = a/257
-    a = np.repeat(a, 3, 2) if a.shape[2] == 1 else a[..., :3]
-    return np.ascontiguousarray(np.rint(a).clip(0, 255).astype(np.uint8))
+__all__ = ['EMBEDDERS', 'GALLERY_FORMAT', 'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS',
+           'DUP_THRESHOLD', 'DUP_PIXELS', 'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder',
+           'onnx_agreement', 'register_embedder', 'load_embedder', 'export_insightface_onnx', 'Embedded',
+           'FaceRecognition', 'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'ScoreNorm',
+           'photo_files', 'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll',
+           'identify_photos', 'dedup', 'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table',
+           'index_table']
 
 # %% ../nbs/07_inference.ipynb #4ec5f276
 class Embedder:
@@ -67,7 +49,7 @@ class Embedder:
         "Embeddings of `faces`; with `tta` the mirrored face's embedding is added (one batch for both)"
         out = []
         for i in range(0, len(faces), bs):
-            x = self._prep(torch.from_numpy(np.ascontiguousarray(faces[i:i+bs])).permute(0, 3, 1, 2))
+            x = self._prep(torch.from_numpy(np.ascontiguousarray(fit_faces(faces[i:i+bs], self.cfg.size))).permute(0, 3, 1, 2))
             out.append(flip_tta(self._run, x, tta).numpy()) # chapter 06's flip TTA, one batch for both
         return np.concatenate(out) if out else np.zeros((0, self.cfg.emb_dim), np.float32)
 
@@ -88,9 +70,6 @@ class TorchEmbedder(Embedder):
             return self.model.embedder(x.to(dev)).float().cpu().numpy()
 
 # %% ../nbs/07_inference.ipynb #2239e2b0
-ONNX_FORMAT = 'facelab-onnx-1'
-INSIGHTFACE_MEAN, INSIGHTFACE_STD = 127.5, 127.5 # insightface's recognition models take (x - 127.5)/127.5, x the RGB pixels in 0..255
-
 class _Normed(nn.Module):
     "An embedder whose output is L2-normalised (what the ONNX graph computes)"
     def __init__(self, embedder): super().__init__(); self.embedder = embedder
@@ -100,6 +79,7 @@ def export_onnx(model:FaceModel, # a trained facelab model (its embedder is expo
                 path:Path, # the .onnx file to write (atomically)
                 threshold:float|None=None, # same-person threshold to store with it
                 threshold_source:str='', # where the threshold comes from
+                source_sha256:str='', # sha256 of the checkpoint file exported (`light_model` answers from this file for that one)
                 opset:int=17) -> Path:
     "Write `model`'s embedder as ONNX with a dynamic batch; its `ModelCfg`, id and threshold go into the metadata"
     import onnx
@@ -111,53 +91,17 @@ def export_onnx(model:FaceModel, # a trained facelab model (its embedder is expo
                           dynamic_axes={'input': {0: 'batch'}, 'embedding': {0: 'batch'}}, opset_version=opset, dynamo=False)
         m = load_onnx(tmp)
         meta = dict(format=ONNX_FORMAT, cfg=json.dumps(asdict(model.embedder.cfg)), model_id=model_id(model),
-                    threshold='' if threshold is None else repr(float(threshold)), threshold_source=threshold_source)
+                    threshold='' if threshold is None else repr(float(threshold)), threshold_source=threshold_source,
+                    source_sha256=source_sha256)
         onnx.helper.set_model_props(m, meta)
         onnx.save(m, str(tmp))
     return Path(path)
 
-def onnx_id(m) -> str:
-    "A short digest of an ONNX model's bytes, its metadata left out: a threshold written into the file keeps its id"
-    import onnx
-    c = onnx.ModelProto(); c.CopyFrom(m); del c.metadata_props[:]
-    return hashlib.sha256(c.SerializeToString()).hexdigest()[:16]
-
-def _foreign_cfg(path:Path, sess, mean:float, std:float) -> ModelCfg:
-    "The `ModelCfg` of an ONNX face model without facelab's metadata, read from its graph in insightface's conventions"
-    i, o = sess.get_inputs()[0], sess.get_outputs()[0]
-    s = i.shape
-    if len(s) != 4 or s[1] != 3 or not isinstance(s[2], int) or s[2] != s[3]:
-        raise ValueError(f"{path}: input {i.name!r} has shape {s}; facelab reads ONNX face models whose input is (batch, 3, size, size) RGB, "
-                         "as insightface's are")
-    if len(o.shape) != 2 or not isinstance(o.shape[1], int):
-        raise ValueError(f"{path}: output {o.name!r} has shape {o.shape}; expected (batch, embedding size)")
-    if not std: raise ValueError(f"{path}: std must not be 0")
-    return ModelCfg(arch=f'onnx:{Path(path).name}', size=s[2], emb_dim=o.shape[1], mean=(mean/255,)*3, std=(std/255,)*3,
-                    template=tuple(map(tuple, ARCFACE_TEMPLATE.tolist())))
-
-class OnnxEmbedder(Embedder):
-    "An embedder from an ONNX file, run by onnxruntime: facelab's (everything it needs is in the file), or another's read in insightface's conventions"
-    def __init__(self, path:Path, threads:int|None=None,
-                 mean:float=INSIGHTFACE_MEAN, # a file without facelab's metadata: the pixel mean (0..255) its input subtracts
-                 std:float=INSIGHTFACE_STD): # and the divisor
-        import onnxruntime as ort
-        so = ort.SessionOptions()
-        if threads: so.intra_op_num_threads = threads
-        so.add_session_config_entry('session.intra_op.allow_spinning', '0') # idle threads sleep: MTCNN (torch) runs between calls
-        self.path, m = Path(path), load_onnx(path) # the session is made from the checked model's bytes, never from the path: onnxruntime would read external data files
-        self.sess = ort.InferenceSession(m.SerializeToString(), so, providers=[p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()])
-        p = self.sess.get_modelmeta().custom_metadata_map
-        fmt = p.get('format', '')
-        if fmt.startswith('facelab') and fmt != ONNX_FORMAT: raise ValueError(f"{path}: a facelab ONNX file of format {fmt!r}; this facelab reads {ONNX_FORMAT!r}")
-        self.facelab, self.input = fmt == ONNX_FORMAT, self.sess.get_inputs()[0].name
-        if self.facelab: self.cfg, self.model_id = _cfg_from(json.loads(p['cfg'])), p['model_id']
-        else: self.cfg, self.model_id = _foreign_cfg(path, self.sess, mean, std), onnx_id(m)
-        b = self.sess.get_inputs()[0].shape[0]
-        self.max_batch = b if isinstance(b, int) and b > 0 else None # a graph made for a fixed batch is run in chunks of it
-        self.meta = dict(threshold=float(p['threshold']) if p.get('threshold') else None, threshold_source=p.get('threshold_source', ''))
-    def _run(self, x):
-        x, n = x.numpy(), self.max_batch or len(x)
-        return np.concatenate([self.sess.run(None, {self.input: x[i:i+n]})[0] for i in range(0, len(x), n)])
+class OnnxEmbedder(OnnxFaceModel, Embedder):
+    "An `Embedder` from an ONNX file, run by onnxruntime (the `OnnxFaceModel` above, its settings as a `ModelCfg`)"
+    def __init__(self, path:Path, threads:int|None=None, mean:float=INSIGHTFACE_MEAN, std:float=INSIGHTFACE_STD):
+        super().__init__(path, threads, mean, std)
+        self.cfg = _cfg_from(self.settings)
 
 def onnx_agreement(a:Embedder, b:Embedder, faces:np.ndarray) -> float:
     "Lowest cosine between two embedders' embeddings of the same aligned `faces` (1: identical)"
@@ -203,50 +147,7 @@ def export_insightface_onnx(model:FaceModel, # a trained facelab model (its embe
     return Path(path)
 
 
-# %% ../nbs/07_inference.ipynb #0ebef812
-INPUT_KINDS = ('photo', 'crop', 'aligned')
-CROP_PAD = 0.3 # border around a tight crop before detection, as a fraction of its longer side (measured below)
-CROP_FACE_FRAC = 1.0 # a crop with no face found: the aligned square's side as a fraction of the crop's (measured below)
-
-@dataclass(frozen=True)
-class RecCfg:
-    "How `FaceRecognition` reads photos; the `facelab` verbs take these fields as options"
-    model: str = 'runs/lfw/model.pth' # facelab checkpoint (.pth), ONNX file (.onnx), or a registered name ('dlib' with chapter 11); default: what `make demo` wrote
-    kind: str = 'photo' # inputs: 'photo' (detect, align), 'crop' (tight face crops), 'aligned' (already on the 112 template)
-    multi: str = 'largest' # several faces in a photo: 'largest', 'central' or 'all'
-    threshold: float|None = None # same-person threshold on the cosine (None: the one stored with the model)
-    min_face: int = 40 # smallest face the detector looks for, in px at the working scale (MTCNN's speed knob)
-    max_side: int = 640 # photos larger than this are shrunk for detection (faces are still aligned from the full photo)
-    tta: bool = True # add the mirrored face's embedding
-    bs: int = 64 # photos per batch
-    onnx_mean: float = INSIGHTFACE_MEAN # an ONNX file without facelab's metadata: pixel mean (0..255) its input subtracts (insightface's 127.5)
-    onnx_std: float = INSIGHTFACE_STD # and divides by (insightface's 127.5)
-
-# %% ../nbs/07_inference.ipynb #908537ca
-ROW_COLS = ['source', 'face', 'status', 'how', 'n_faces', 'det_score', 'box', 'detail']
-
-class NoFaceError(ValueError): "No usable face in an input"
-
-def _shrink(img:np.ndarray, max_side:int) -> tuple:
-    "`(img shrunk to at most max_side, scale)`"
-    s = min(1.0, max_side/max(img.shape[:2]))
-    return (img if s == 1 else cv2.resize(img, (round(img.shape[1]*s), round(img.shape[0]*s)), interpolation=cv2.INTER_AREA)), s
-
-def _row(src, **kw) -> dict: return dict(dict(source=src, face=-1, status='ok', how='', n_faces=0, det_score=np.nan, box=None, detail=''), **kw)
-
 # %% ../nbs/07_inference.ipynb #7c3c7950
-NO_THRESHOLD = ("no threshold: this model stores none (an ONNX file made elsewhere, or a model never calibrated). Choose one on labelled "
-                "photos of your own: `facelab calibrate PEOPLE_DIR --model MODEL [--far 0.001] [--out FILE]` (`FaceRecognition.calibrate`), "
-                "or pass --threshold (`RecCfg.threshold`)")
-
-@dataclass(frozen=True)
-class Verification:
-    "The answer to 'same person?': the cosine, the decision, and the threshold it rests on"
-    similarity: float
-    same: bool
-    threshold: float
-    threshold_source: str
-
 @dataclass
 class Embedded:
     "One row per face found (or per input without one) in `table`, its embedding in the same row of `emb` (NaN when none)"
@@ -298,7 +199,7 @@ def _photo_faces(self:FaceRecognition, img, name, faces, multi) -> list:
     idx = list(range(len(faces))) if multi == 'all' else [i] if (i := choose_face(faces, img.shape, multi)) is not None else []
     if idx: return [(_row(name, face=i, how='detected', n_faces=len(faces), det_score=float(faces.scores[i]),
                           box=[round(float(v), 1) for v in faces.boxes[i]]), faces.landmarks[i]) for i in idx]
-    why = f'{len(faces)} faces and multi={multi!r}' if len(faces) else 'no face found'
+    why = no_face_detail(len(faces), multi)
     if self.cfg.kind == 'crop': return [(_row(name, how='fallback', detail=why), center_landmarks(img.shape, CROP_FACE_FRAC))]
     return [(_row(name, status='no face', n_faces=len(faces), detail=why), None)]
 
@@ -697,8 +598,8 @@ def embed_photos(photos:str, # a photo, or a folder of photos (searched recursiv
 
 def verify_photos(a:str, b:str, # two photos
                   cfg:RecCfg=RecCfg()) -> Verification:
-    "Are the faces in photos `a` and `b` the same person?"
-    return FaceRecognition.from_file(cfg=cfg).verify(a, b)
+    "Are the faces in photos `a` and `b` the same person? (Without PyTorch when `light_verify` can answer: an ONNX model, or a checkpoint with its current export)"
+    return light_verify(a, b, cfg) or FaceRecognition.from_file(cfg=cfg).verify(a, b)
 
 def enroll(folder:str, # identity-per-folder photos of the people to know: FOLDER/<name>/<photo>
            gallery:str='gallery.pt', # gallery file, created or added to (people enrolled again are replaced)
@@ -748,13 +649,14 @@ def export_model(out:str='', # the .onnx file (default: the model's path with .o
                  check:str='', # folder of aligned faces to compare ONNX with PyTorch on (refused below cosine 0.9999)
                  overwrite:bool=False, # replace an existing output file
                 ) -> dict:
-    "Export `cfg.model` to ONNX for onnxruntime and the browser, with its preprocessing and threshold (its source named by file name, not path) in the metadata"
+    "Export `cfg.model` to ONNX for onnxruntime and the browser, with its preprocessing, threshold (its source named by file name, not path) and the checkpoint's sha256 in the metadata"
     out = Path(out or Path(cfg.model).with_suffix('.onnx'))
     _refuse_existing(out, overwrite)
     e = load_embedder(cfg.model, 'cpu')
     if not isinstance(e, TorchEmbedder): raise ValueError(f"{cfg.model}: export needs a facelab checkpoint (.pth), not an ONNX file")
     t = e.meta.get('threshold')
-    export_onnx(e.model, out, t, '' if t is None else e.meta.get('threshold_source') or f'stored in {Path(cfg.model).name}')
+    export_onnx(e.model, out, t, '' if t is None else e.meta.get('threshold_source') or f'stored in {Path(cfg.model).name}',
+                hashlib.sha256(Path(cfg.model).read_bytes()).hexdigest())
     res = dict(path=str(out), mb=round(out.stat().st_size/2**20, 2), model_id=e.model_id)
     if check:
         faces = FaceRecognition(e, RecCfg(kind='aligned')).faces(photo_files(check)[:64])[1]
@@ -797,7 +699,7 @@ def speed_table(photos:list, # raw photos (paths)
                 min_faces:tuple=(20, 40), # MTCNN smallest-face settings to compare
                 dlib:bool=True, # include dlib's face_recognition when installed
                ) -> pd.DataFrame:
-    "Milliseconds per photo for detect + align + embed, one photo at a time and batched, for facelab eager/ONNX and dlib, in one run"
+    "Milliseconds per photo for detect + align + embed, one photo at a time and batched, for facelab eager/ONNX (MTCNN in PyTorch and in onnxruntime) and dlib, in one run"
     onnx = Path(model).with_suffix('.onnx')
     if not onnx.exists(): export_model(str(onnx), RecCfg(model=model))
     rows = []
@@ -809,6 +711,11 @@ def speed_table(photos:list, # raw photos (paths)
                              ms_photo_batched=_per_photo_ms(lambda p: fr.embed(photos), photos[:1])/len(photos), found=r.ok.mean()))
         det = fr.detector
         rows.append(dict(method=f'  of which MTCNN detection, min_face={mf}', ms_photo=_per_photo_ms(lambda p: det.detect([read_photo(p)]), photos), found=np.nan))
+        light = FaceRecognition(fr.embedder, fr.cfg, detector=OnnxMTCNN(min_face_size=mf)) # chapter 01's MTCNN in onnxruntime: no PyTorch
+        r = light.embed(photos)
+        rows.append(dict(method=f'facelab ONNX + MTCNN in onnxruntime, min_face={mf}', ms_photo=_per_photo_ms(lambda p: light.embed([p]), photos),
+                         ms_photo_batched=_per_photo_ms(lambda p: light.embed(photos), photos[:1])/len(photos), found=r.ok.mean()))
+        rows.append(dict(method=f'  of which MTCNN detection in onnxruntime, min_face={mf}', ms_photo=_per_photo_ms(lambda p: light.detector.detect([read_photo(p)]), photos), found=np.nan))
     try:
         import face_recognition
         have = dlib

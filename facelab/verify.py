@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from sklearn.metrics import roc_curve, roc_auc_score
 import matplotlib.pyplot as plt
-from .core import atomic_path, atomic_save, path_inside
+from .core import atomic_path, atomic_save, path_inside, check_threshold, _l2
 from .data import get_dataset, dataset_variant, scan_faces, read_lfw_pairs, read_bin, write_bin, load_image, BadImageError, BadRecordError, split_closed, extra_faces, write_submission, UNKNOWN_ID
 from .faces import align_lfw, aligned_dataset
 from .transforms import face_tensor, face_tfms, ProgressiveAug
@@ -31,8 +31,8 @@ __all__ = ['TEST_FOLDS', 'FAR_TARGETS', 'EVAL_SETS', 'EVAL_FARS', 'DENSE_MAX_PER
            'kfold_accuracy', 'tar_at_far', 'eer', 'verification_metrics', 'plot_verification', 'PairSet',
            'register_eval_set', 'lfw_pairs_frame', 'lfw_pairs_set', 'bin_set', 'folder_set', 'pair_set', 'score_pairs',
            'set_metrics', 'evaluate', 'lfw_benchmark', 'VerificationCallback', 'eval_model', 'dense_scores',
-           'dense_metrics', 'lfw_dense', 'lfw_strangers', 'impostor_threshold', 'stranger_threshold', 'check_threshold',
-           'Gallery', 'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
+           'dense_metrics', 'lfw_dense', 'lfw_strangers', 'impostor_threshold', 'stranger_threshold', 'Gallery',
+           'open_set_metrics', 'choose_open_threshold', 'dir_at_far', 'write_verification_submission',
            'threshold_explorer', 'LfwCfg', 'lfw_training_set', 'lfw_job', 'metrics_line', 'benchmark_table',
            'seed_table', 'loss_benchmark', 'plot_seed_runs']
 
@@ -348,15 +348,6 @@ def stranger_threshold(model:FaceModel, far:float=STORED_FAR, aligned:bool=True,
 # %% ../nbs/06_verification.ipynb #776c2608
 INDEX_KINDS = ('auto', 'exact', 'flat', 'ivf', 'hnsw')
 EXACT_MAX = 50_000 # 'auto' searches exactly up to this many faces, with IVF above (chapter 07's benchmark)
-
-def check_threshold(t:float|None) -> float|None:
-    "`t` as a float, refused unless it is a cosine (in [-1, 1])"
-    if t is None: return None
-    if not isinstance(t, (int, float, np.floating)) or not -1 <= float(t) <= 1:
-        raise ValueError(f"threshold {t!r} is not a cosine: it must lie in [-1, 1]")
-    return float(t)
-
-def _l2(e:np.ndarray) -> np.ndarray: return e/np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
 
 class Gallery:
     "Known faces' unit embeddings, ids and paths, searched exactly or through faiss; carries its model's id and threshold"

@@ -16,19 +16,18 @@ import torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from .core import facelab_home, atomic_path, new_folder, own_folder, load_onnx, path_inside, safe_name
 from .data import UNKNOWN_ID, get_dataset, read_lfw_pairs, download_file, ChecksumError, UnsafeArchiveError, extract_archive
-from .faces import MTCNNDetector, choose_face, lfw_people, align_lfw
+from .faces import MTCNNDetector, choose_face, lfw_people, align_lfw, export_mtcnn, MTCNN_NETS
 from .transforms import face_tfms
 from .verify import TEST_FOLDS, lfw_test_identities, verification_metrics, lfw_pairs_set
 from .inference import (ONNX_FORMAT, RecCfg, FaceRecognition, OnnxEmbedder, read_photo, photo_files, check_threshold,
                                export_model, _shrink)
 
 # %% auto #0
-__all__ = ['ORT_WEB_VERSION', 'ORT_WEB_SHA256', 'ORT_FILES', 'WEB_FORMAT', 'APP_FILES', 'NPM_REGISTRY', 'MTCNN_NETS', 'BROWSERS',
-           'FACEAPI_VERSION', 'FACEAPI_SHA256', 'npm_package', 'ort_web_files', 'export_mtcnn', 'web_graph',
-           'calibration_faces', 'quantize_embedder', 'export_web', 'web_sizes', 'serving', 'serve_web',
-           'browser_missing', 'web_page', 'page_eval', 'page_verify', 'page_enrol', 'page_identify', 'page_analyse',
-           'page_embed_aligned', 'browser_parity', 'faceapi_landmarks', 'browser_speed', 'web_lfw_accuracy',
-           'bench_web']
+__all__ = ['ORT_WEB_VERSION', 'ORT_WEB_SHA256', 'ORT_FILES', 'WEB_FORMAT', 'APP_FILES', 'NPM_REGISTRY', 'BROWSERS',
+           'FACEAPI_VERSION', 'FACEAPI_SHA256', 'npm_package', 'ort_web_files', 'web_graph', 'calibration_faces',
+           'quantize_embedder', 'export_web', 'web_sizes', 'serving', 'serve_web', 'browser_missing', 'web_page',
+           'page_eval', 'page_verify', 'page_enrol', 'page_identify', 'page_analyse', 'page_embed_aligned',
+           'browser_parity', 'faceapi_landmarks', 'browser_speed', 'web_lfw_accuracy', 'bench_web']
 
 # %% ../nbs/08_browser.ipynb #7cec0a85
 ORT_WEB_VERSION, ORT_WEB_SHA256 = '1.30.0', 'd2228df7e4616bc3348bf504ee888f3bec43789a273f0a63f3e68d203ce3bf71' # onnxruntime-web from npm, pinned
@@ -83,22 +82,6 @@ def ort_web_files(version:str=ORT_WEB_VERSION, # onnxruntime-web from npm
         for f in ORT_FILES: _copy_plain(pkg/'dist'/f, part/f)
         _copy_plain(pkg/'package.json', part/'package.json')
     return dest
-
-# %% ../nbs/08_browser.ipynb #51a1b240
-MTCNN_NETS = {'pnet': ((1, 3, 24, 24), ['reg', 'prob'], True), # fully convolutional: any image size
-              'rnet': ((2, 3, 24, 24), ['reg', 'prob'], False), 'onet': ((2, 3, 48, 48), ['reg', 'points', 'prob'], False)}
-
-def export_mtcnn(dest:Path, det:MTCNNDetector|None=None) -> dict:
-    "Write facenet-pytorch's MTCNN networks as `dest/{pnet,rnet,onet}.onnx` (batch and, for P-Net, size dynamic); their settings"
-    det, dest = det or MTCNNDetector(device='cpu'), Path(dest)
-    m = det.mtcnn
-    for name, (shape, outs, sized) in MTCNN_NETS.items():
-        dyn = {'input': {0: 'n', **({2: 'h', 3: 'w'} if sized else {})}, **{o: {0: 'n', **({2: 'oh', 3: 'ow'} if sized else {})} for o in outs}}
-        with atomic_path(dest/f'{name}.onnx') as tmp, warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            torch.onnx.export(copy.deepcopy(getattr(m, name)).cpu().float().eval(), torch.randn(*shape), str(tmp), input_names=['input'],
-                              output_names=outs, dynamic_axes=dyn, opset_version=17, dynamo=False)
-    return dict(min_face=det.min_face_size, thresholds=[float(t) for t in m.thresholds], factor=float(m.factor), min_score=det.min_score)
 
 # %% ../nbs/08_browser.ipynb #87bce4f1
 class _WebIn(nn.Module):
