@@ -1,4 +1,4 @@
-"""Fixtures the chapters' tests share: odd and broken image files, a Kaggle account without credentials.
+"""Fixtures the chapters' tests share: odd and broken image files, a Kaggle account without credentials, crafted archives, killed processes, a toy ONNX face model.
 
 Docs: https://facelab-course.github.io/facelab/test_utils.html.md"""
 
@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 # %% auto #0
-__all__ = ['make_bad_images', 'no_kaggle_credentials', 'make_tar', 'run_killed', 'snapshot']
+__all__ = ['make_bad_images', 'no_kaggle_credentials', 'make_tar', 'toy_face_onnx', 'run_killed', 'snapshot']
 
 # %% ../nbs/97_test_utils.ipynb #c6190a76
 def make_bad_images(dest:Path, face:Path) -> dict:
@@ -66,6 +66,17 @@ class _Zeros(io.RawIOBase):
     def readable(self): return True
     def readinto(self, b):
         k = min(len(b), self.left); b[:k] = bytes(k); self.left -= k; return k
+
+# %% ../nbs/97_test_utils.ipynb #f7a0c002
+def toy_face_onnx(path:Path, size:int=112) -> Path:
+    "An ONNX file in insightface's conventions whose embedding of a face is its three colour means"
+    import onnx
+    from onnx import helper, TensorProto
+    g = helper.make_graph([helper.make_node('ReduceMean', ['input.1'], ['output'], axes=[2, 3], keepdims=0)], 'toy',
+                          [helper.make_tensor_value_info('input.1', TensorProto.FLOAT, ['n', 3, size, size])],
+                          [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['n', 3])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]), str(path))
+    return Path(path)
 
 # %% ../nbs/97_test_utils.ipynb #7f6b3949
 _KILL_PRELUDE = '''
