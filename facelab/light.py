@@ -104,7 +104,7 @@ class OnnxFaceModel:
             f = fit_faces(faces[i:i+bs], s)
             x = (np.ascontiguousarray(f).transpose(0, 3, 1, 2).astype(np.float32)/255 - mean)/std
             out.append(flip_tta_np(self._run, x, tta))
-        return np.concatenate(out) if out else np.zeros((0, self.sess.get_outputs()[0].shape[1] or 0), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.settings['emb_dim']), np.float32)
 
 def flip_tta_np(run, x:np.ndarray, tta:bool=True) -> np.ndarray:
     "Chapter 06's `flip_tta` (unit embeddings) in numpy, for a path without PyTorch: each embedding normalised, then their normalised sum"
