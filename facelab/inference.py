@@ -24,16 +24,16 @@ from .models import ModelCfg, FaceModel, load_face_model, save_face_model, _cfg_
 from .verify import best_threshold, impostor_threshold, dense_scores, lfw_strangers, STORED_FAR, flip_tta, Gallery, _faiss_index, INDEX_KINDS, EXACT_MAX
 from .core import check_threshold, _l2
 from .light import (ONNX_FORMAT, INSIGHTFACE_MEAN, INSIGHTFACE_STD, onnx_id, OnnxFaceModel, fit_faces, _name, read_photo, RecCfg, INPUT_KINDS,
-                           CROP_PAD, CROP_FACE_FRAC, ROW_COLS, NoFaceError, _shrink, _row, NO_THRESHOLD, Verification, no_face_detail, light_verify)
+                           CROP_PAD, CROP_FACE_FRAC, ROW_COLS, NoFaceError, _shrink, _row, NO_THRESHOLD, Verification, no_face_detail, light_verify,
+                           Embedded, FaceRecognition)
 
 # %% auto #0
 __all__ = ['EMBEDDERS', 'GALLERY_FORMAT', 'GALLERY_VERSION', 'OLD_GALLERY_FORMAT', 'FAISS_FOURCC', 'INDEX_PARAMS',
            'DUP_THRESHOLD', 'DUP_PIXELS', 'Embedder', 'model_id', 'TorchEmbedder', 'export_onnx', 'OnnxEmbedder',
-           'onnx_agreement', 'register_embedder', 'load_embedder', 'export_insightface_onnx', 'Embedded',
-           'FaceRecognition', 'Calibration', 'calibrate_threshold', 'pair_scores', 'plot_calibration', 'ScoreNorm',
-           'photo_files', 'face_thumbs', 'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll',
-           'identify_photos', 'dedup', 'calibrate_model', 'export_model', 'bench_infer', 'bench_index', 'speed_table',
-           'index_table']
+           'onnx_agreement', 'register_embedder', 'load_embedder', 'export_insightface_onnx', 'Calibration',
+           'calibrate_threshold', 'pair_scores', 'plot_calibration', 'ScoreNorm', 'photo_files', 'face_thumbs',
+           'duplicate_groups', 'embed_photos', 'verify_photos', 'enroll', 'identify_photos', 'dedup', 'calibrate_model',
+           'export_model', 'bench_infer', 'bench_index', 'speed_table', 'index_table']
 
 # %% ../nbs/07_inference.ipynb #4ec5f276
 class Embedder:
@@ -148,120 +148,12 @@ def export_insightface_onnx(model:FaceModel, # a trained facelab model (its embe
 
 
 # %% ../nbs/07_inference.ipynb #7c3c7950
-@dataclass
-class Embedded:
-    "One row per face found (or per input without one) in `table`, its embedding in the same row of `emb` (NaN when none)"
-    table: pd.DataFrame
-    emb: np.ndarray
-    @property
-    def ok(self) -> np.ndarray: return (self.table.status == 'ok').to_numpy()
+@patch(cls_method=True)
+def from_file(cls:FaceRecognition, path:Path|None=None, cfg:RecCfg=RecCfg(), **changes):
+    "A `FaceRecognition` for the model file `path` (default `cfg.model`), with `changes` to `cfg`"
+    cfg = replace(cfg, **changes, **({'model': str(path)} if path else {}))
+    return cls(load_embedder(cfg.model, mean=cfg.onnx_mean, std=cfg.onnx_std), cfg)
 
-class FaceRecognition:
-    "Photos in, answers out: detect, align, embed, compare, search; `threshold` is the model's stored one unless given (`threshold_source` says what it means)"
-    def __init__(self, embedder:Embedder, cfg:RecCfg=RecCfg(), detector:FaceDetector|None=None):
-        if cfg.kind not in INPUT_KINDS: raise ValueError(f"kind must be one of {INPUT_KINDS}, got {cfg.kind!r}")
-        if cfg.multi not in (*MULTI_POLICIES, 'all'): raise ValueError(f"multi must be one of {(*MULTI_POLICIES, 'all')}, got {cfg.multi!r}")
-        self.embedder, self.cfg, self._detector = embedder, cfg, detector
-        t = check_threshold(cfg.threshold)
-        stored = embedder.meta.get('threshold')
-        self.threshold, self.threshold_source = (t, 'given') if t is not None else (stored, embedder.meta.get('threshold_source') or ('stored with the model' if stored is not None else ''))
-    @classmethod
-    def from_file(cls, path:Path|None=None, cfg:RecCfg=RecCfg(), **changes):
-        "A `FaceRecognition` for the model file `path` (default `cfg.model`), with `changes` to `cfg`"
-        cfg = replace(cfg, **changes, **({'model': str(path)} if path else {}))
-        return cls(load_embedder(cfg.model, mean=cfg.onnx_mean, std=cfg.onnx_std), cfg)
-    @property
-    def detector(self) -> FaceDetector:
-        "MTCNN at `cfg.min_face`, padded for tight crops; made on first use"
-        if self._detector is None: self._detector = MTCNNDetector(min_face_size=self.cfg.min_face, pad=CROP_PAD if self.cfg.kind == 'crop' else 0.0)
-        return self._detector
-    model_id = property(lambda self: self.embedder.model_id)
-    def decision_threshold(self, fallback:float|None=None) -> float:
-        "The threshold decisions use (else `fallback`); without one, a `ValueError` saying how to get one"
-        t = self.threshold if self.threshold is not None else fallback
-        if t is None: raise ValueError(NO_THRESHOLD)
-        return t
-    size = property(lambda self: self.embedder.cfg.size)
-
-# %% ../nbs/07_inference.ipynb #d6edd3ad
-def _detect_each(det:FaceDetector, imgs:list, bs:int) -> list:
-    "`det.detect(imgs)`; if the batch fails, image by image, with the exception in place of a failing image's faces"
-    try: return det.detect(imgs, bs)
-    except Exception:
-        out = []
-        for im in imgs:
-            try: out.append(det.detect([im])[0])
-            except Exception as e: out.append(e)
-        return out
-
-def _photo_faces(self:FaceRecognition, img, name, faces, multi) -> list:
-    "`(row, landmarks)` for each face to keep in one photo (`landmarks` None: no face)"
-    idx = list(range(len(faces))) if multi == 'all' else [i] if (i := choose_face(faces, img.shape, multi)) is not None else []
-    if idx: return [(_row(name, face=i, how='detected', n_faces=len(faces), det_score=float(faces.scores[i]),
-                          box=[round(float(v), 1) for v in faces.boxes[i]]), faces.landmarks[i]) for i in idx]
-    why = no_face_detail(len(faces), multi)
-    if self.cfg.kind == 'crop': return [(_row(name, how='fallback', detail=why), center_landmarks(img.shape, CROP_FACE_FRAC))]
-    return [(_row(name, status='no face', n_faces=len(faces), detail=why), None)]
-
-@patch
-def faces(self:FaceRecognition, items, # paths, PIL images or RGB arrays (one, or a list)
-          multi:str|None=None, # several faces in a photo (default `cfg.multi`)
-          progress:bool=False) -> tuple:
-    "`(table, aligned)`: a row per face (or per input without one) and the aligned faces of the `ok` rows, in order"
-    items, multi, rows, out, s = items if isinstance(items, (list, tuple)) else [items], multi or self.cfg.multi, [], [], self.size
-    for j in tqdm(range(0, len(items), self.cfg.bs), desc='faces', disable=not progress):
-        names, imgs = [_name(x, k) for k,x in enumerate(items[j:j+self.cfg.bs], j)], {}
-        for k,(x,n) in enumerate(zip(items[j:j+self.cfg.bs], names)):
-            try: imgs[k] = read_photo(x, n)
-            except BadImageError as e: imgs[k] = e
-        ok = [k for k,v in imgs.items() if not isinstance(v, Exception)]
-        if self.cfg.kind != 'aligned':
-            small = {k: _shrink(imgs[k], self.cfg.max_side) for k in ok}
-            found = dict(zip(ok, _detect_each(self.detector, [small[k][0] for k in ok], self.cfg.bs))) if ok else {}
-        for k,n in enumerate(names):
-            img = imgs[k]
-            if isinstance(img, Exception): rows.append(_row(n, status='error', detail=str(img))); continue
-            if self.cfg.kind == 'aligned':
-                rows.append(_row(n, face=0, how='aligned', n_faces=1))
-                out.append(img if img.shape[:2] == (s, s) else np.asarray(Image.fromarray(img).resize((s, s), resample=3))); continue
-            f, sc = found[k], small[k][1]
-            if isinstance(f, Exception): rows.append(_row(n, status='error', detail=f"{n}: face detection failed ({type(f).__name__}: {f})")); continue
-            for row, lms in _photo_faces(self, small[k][0], n, f, multi):
-                if row['box'] is not None: row['box'] = [round(v/sc, 1) for v in row['box']]
-                rows.append(row)
-                if lms is not None: out.append(align_face(img, np.asarray(lms)/sc, s))
-    return pd.DataFrame(rows, columns=ROW_COLS), np.stack(out) if out else np.zeros((0, s, s, 3), np.uint8)
-
-# %% ../nbs/07_inference.ipynb #95f84445
-@patch
-def embed(self:FaceRecognition, items, multi:str|None=None, progress:bool=False) -> Embedded:
-    "Embeddings of the faces in `items`: one table row per face or per failed input, NaN embeddings where there is none"
-    items = items if isinstance(items, (list, tuple)) else [items]
-    tabs, embs, d = [], [], self.embedder.cfg.emb_dim
-    for j in tqdm(range(0, len(items), self.cfg.bs), desc='embedding', disable=not progress or len(items) <= self.cfg.bs):
-        t, faces = self.faces(items[j:j+self.cfg.bs], multi)
-        e = np.full((len(t), d), np.nan, np.float32)
-        if len(faces): e[(t.status == 'ok').to_numpy()] = self.embedder(faces, self.cfg.tta, self.cfg.bs)
-        tabs.append(t); embs.append(e)
-    return Embedded(pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=ROW_COLS), np.concatenate(embs) if embs else np.zeros((0, d), np.float32))
-
-@patch
-def extract_embedding(self:FaceRecognition, x) -> np.ndarray:
-    "The embedding of the chosen face in one input (all faces, (n, d), with `multi='all'`); `NoFaceError` or `BadImageError` naming it"
-    r = self.embed([x])
-    bad = r.table[~r.ok]
-    if len(bad) and not r.ok.any():
-        b = bad.iloc[0]
-        raise (BadImageError if b.status == 'error' else NoFaceError)(b.detail if b.status == 'error' else f"{b.source}: {b.detail}")
-    return r.emb[r.ok] if self.cfg.multi == 'all' else r.emb[r.ok][0]
-
-# %% ../nbs/07_inference.ipynb #a6b27557
-@patch
-def verify(self:FaceRecognition, a, b) -> Verification:
-    "Are the faces in `a` and `b` the same person? The cosine, the decision and the threshold used"
-    t = self.decision_threshold()
-    s = float(self.extract_embedding(a) @ self.extract_embedding(b))
-    return Verification(s, s >= t, t, self.threshold_source)
 
 # %% ../nbs/07_inference.ipynb #4efbc7f5
 def _one(multi:str) -> str: return 'largest' if multi == 'all' else multi # one face per photo where photos are labelled
