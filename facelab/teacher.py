@@ -6,7 +6,7 @@ Docs: https://facelab-course.github.io/facelab/teacher.html.md"""
 
 # %% ../nbs/11_teacher.ipynb #7718b0e3
 from __future__ import annotations
-import hashlib, importlib.util, os, time
+import hashlib, importlib.util, os, time, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -29,9 +29,10 @@ from .inference import Embedder, register_embedder, read_photo, load_embedder
 # %% auto #0
 __all__ = ['DLIB_CHIP', 'DLIB_PADDING', 'DLIB_DIM', 'DLIB_INSTALL', 'DLIB_FILES', 'DLIB_THRESHOLD', 'DLIB_THRESHOLD_SOURCE',
            'TEACHER_CHUNK', 'DISTILL_KINDS', 'DISTILL_WEIGHT', 'dlib_model_files', 'import_dlib', 'DlibEmbedder',
-           'dlib_embedder', 'lfw_aligned_pairs', 'lfw_scores', 'teacher_key', 'teacher_embeddings', 'centre_teacher',
-           'pointwise_distill', 'relational_distill', 'DistillLoss', 'DistillCfg', 'TeacherTargets', 'teacher_dls',
-           'DistillMetric', 'distill_learner', 'DistillJobCfg', 'distill_faces', 'distill_job', 'teacher_lfw']
+           'dlib_embedder', 'lfw_aligned_pairs', 'lfw_scores', 'face_key', 'teacher_cache', 'teacher_embeddings',
+           'centre_teacher', 'pointwise_distill', 'relational_distill', 'DistillLoss', 'DistillCfg', 'TeacherTargets',
+           'teacher_dls', 'DistillMetric', 'distill_learner', 'DistillJobCfg', 'distill_faces', 'distill_job',
+           'teacher_lfw']
 
 # %% ../nbs/11_teacher.ipynb #88a8fcb7
 DLIB_CHIP, DLIB_PADDING, DLIB_DIM = 150, 0.25, 128 # dlib's chip: 150x150 with a border of 0.25 around its 5-point face; 128-d descriptors
@@ -109,29 +110,41 @@ def lfw_scores(emb:Embedder, pairs:pd.DataFrame, tta:bool=True, bs:int=32) -> pd
 # %% ../nbs/11_teacher.ipynb #d15a0002
 TEACHER_CHUNK = 256 # faces per cache file: an interrupted run loses at most one chunk's work
 
-def teacher_key(emb:Embedder, paths:list) -> str:
-    "Of the teacher's id and the faces' paths, sizes and modification times: another teacher or a changed face makes a new cache"
-    h = hashlib.sha256(f'{emb.model_id}\n{emb.cfg.size}\n'.encode())
-    for p in paths: st = os.stat(p); h.update(f'{p}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
-    return h.hexdigest()[:16]
+def face_key(p) -> str:
+    "A face file's key in a teacher's cache: its path, size and modification time (a changed face is a new key)"
+    st = os.stat(p); return f'{p}\t{st.st_size}\t{st.st_mtime_ns}'
+
+def teacher_cache(emb:Embedder) -> Path:
+    "The folder of a teacher's cached embeddings: one per teacher (its weights' id) and input size"
+    return get_data_path('cache', f'teacher-{emb.model_id}-{emb.cfg.size}')
+
+def _cached(folder:Path) -> dict:
+    "face key: embedding, of every chunk in `folder`; a chunk that cannot be read is named in a warning and its faces computed again"
+    out = {}
+    for f in sorted(folder.glob('*.npz')):
+        try:
+            with np.load(f, allow_pickle=False) as z: out.update(zip(z['keys'].tolist(), z['emb']))
+        except Exception as e: warnings.warn(f"{f}: unreadable teacher cache file ({type(e).__name__}: {e}); its faces are computed again")
+    return out
 
 def teacher_embeddings(emb:Embedder, # the teacher: any `Embedder` (dlib, an ONNX file, a facelab model)
                        paths:list, # aligned faces
                        chunk:int=TEACHER_CHUNK, progress:bool=True) -> tuple:
-    "`(embeddings (n, d), faces computed now, seconds)`: `emb`'s unit embeddings of `paths` (no flip TTA), cached in chunks, each written atomically"
-    paths = [str(p) for p in paths]
-    folder = get_data_path('cache', f'teacher-{emb.model_id}-{teacher_key(emb, paths)}')
-    out, done, spent = [], 0, 0.0
-    for i in range(0, len(paths), chunk):
-        f = folder/f'{i//chunk:05d}.npy'
-        if not f.exists():
-            t0, part = time.perf_counter(), paths[i:i+chunk]
-            e = emb(np.stack([read_photo(p, p) for p in part]), tta=False).astype(np.float32)
-            with atomic_path(f) as tmp, open(tmp, 'wb') as fh: np.save(fh, e)
-            done, spent = done + len(part), spent + time.perf_counter() - t0
-            if progress: print(f"teacher: {i+len(part):,}/{len(paths):,} faces, {done:,} computed in {spent:.0f} s", flush=True)
-        out.append(np.load(f))
-    return (np.concatenate(out) if out else np.zeros((0, emb.cfg.emb_dim), np.float32)), done, spent
+    "`(embeddings (n, d), faces computed now, seconds)`: `emb`'s unit embeddings of `paths` (no flip TTA), cached by the face, written in chunks, each atomically"
+    paths, folder = [str(p) for p in paths], teacher_cache(emb)
+    keys, known = [face_key(p) for p in paths], _cached(folder)
+    where, todo = dict(zip(keys, paths)), list(dict.fromkeys(k for k in keys if k not in known))
+    done, spent = 0, 0.0
+    for i in range(0, len(todo), chunk):
+        t0, part = time.perf_counter(), todo[i:i+chunk]
+        e = emb(np.stack([read_photo(where[k], where[k]) for k in part]), tta=False).astype(np.float32)
+        name = hashlib.sha256('\n'.join(part).encode()).hexdigest()[:16] # of its faces' keys: a file per chunk, never overwritten by another
+        with atomic_path(folder/f'{name}.npz') as tmp, open(tmp, 'wb') as fh:
+            np.savez(fh, keys=np.array(part), emb=e)
+        known.update(zip(part, e)); done, spent = done + len(part), spent + time.perf_counter() - t0
+        if progress: print(f"teacher: {done:,} of {len(todo):,} new faces computed in {spent:.0f} s ({len(paths) - len(todo):,} of {len(paths):,} cached)", flush=True)
+    return (np.stack([known[k] for k in keys]) if keys else np.zeros((0, emb.cfg.emb_dim), np.float32)), done, spent
+
 
 # %% ../nbs/11_teacher.ipynb #d15a0005
 DISTILL_KINDS = ('cosine', 'relational')
@@ -247,7 +260,7 @@ class DistillJobCfg:
     train: TrainCfg = TrainCfg(ModelCfg('mnv4s', 112, neck='gdc'), loss='distill', epochs=8, loss_cfg=DistillCfg()) # the main job's student, fixed epochs
 
 def distill_faces(extra:str='', align:bool=True) -> tuple:
-    "`(faces, LFW root)`: the main job's training faces (its seed, so every run shares one teacher cache): LFW's people outside folds 6-10 (aligned if `align`), and `extra`"
+    "`(faces, LFW root)`: the main job's training faces (its seed: every run trains on the same faces): LFW's people outside folds 6-10 (aligned if `align`), and `extra`"
     lfw = get_dataset('lfw')
     return lfw_training_set(LfwCfg(extra=extra, align=align), read_lfw_pairs(get_dataset('lfw_pairs'), lfw), lfw)
 
