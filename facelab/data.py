@@ -23,9 +23,9 @@ __all__ = ['IMAGE_EXTS', 'DATASETS', 'MAX_EXTRACT_BYTES', 'MAX_MEMBERS', 'MAX_PI
            'extract_archive', 'DownloadError', 'fetch_source', 'get_dataset', 'available', 'dataset_variant',
            'kaggle_credentials_found', 'kaggle_download', 'write_submission', 'kaggle_submit', 'scan_faces',
            'BadImageError', 'load_image', 'check_faces', 'quarantine', 'restore_quarantine', 'split_closed',
-           'split_open', 'write_open_set', 'read_lfw_pairs', 'extra_faces', 'BadRecordError', 'RecordFaces',
-           'write_rec', 'read_bin', 'write_bin', 'summarize_faces', 'plot_identity_counts', 'show_identities',
-           'data_summary']
+           'split_open', 'write_open_set', 'read_lfw_pairs', 'unseen_people', 'extra_faces', 'BadRecordError',
+           'RecordFaces', 'write_rec', 'read_bin', 'write_bin', 'summarize_faces', 'plot_identity_counts',
+           'show_identities', 'data_summary']
 
 # %% ../nbs/00_data.ipynb #121d6709
 IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.pgm', '.ppm', '.pbm', '.tif', '.tiff', '.webp'}
@@ -52,6 +52,7 @@ class DatasetInfo:
     notes: str = ''
     aligned: bool = False # faces already aligned to the ArcFace template at 112 px (else chapter 01 aligns them)
     people: str = '' # identity namespace shared with other datasets (CelebA's ids), so that a person is one class and a photo counts once
+    unseen: int = 0 # people never trained on (`unseen_people`): models are tested on them as people they never saw
     @property
     def public(self) -> bool:
         "Whether some source has a public download"
@@ -82,7 +83,7 @@ DATASETS = {d.name: d for d in [
                 'derived locally, not published (non-commercial research use): a mirror only, never a default download', aligned=True, people='celeba'),
     DatasetInfo('celeba10k', (Source(None, 'celeba10k.tgz', 'eba880463ab6fb0d39fd1d838ce0925e160563767046ca41912ef5bea0d1ebb6', 'celeba10k'),),
                 'https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html', "10,000 CelebA images of 5,429 people, 89x109, CelebA's own eye "
-                'alignment; regrouped locally, not published (non-commercial research use): a mirror only', people='celeba'),
+                'alignment; regrouped locally, not published (non-commercial research use): a mirror only', people='celeba', unseen=300),
 ]}
 
 # %% ../nbs/00_data.ipynb #78e6970f
@@ -671,6 +672,16 @@ def read_lfw_pairs(pairs_path:Path, images_root:Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=['fold', 'same', 'name_a', 'name_b', 'path_a', 'path_b'])
 
 # %% ../nbs/00_data.ipynb #1017420c
+def unseen_people(name:str) -> pd.DataFrame:
+    "`path`, `identity` of dataset `name`'s people that no facelab model trains on: its `unseen` people with most photos (3 or more), outside its namespace's other sets (celeba10k: none of celeba299)"
+    info = DATASETS[name]
+    if not info.unseen: return pd.DataFrame(columns=['path', 'identity'])
+    others = [d.name for d in DATASETS.values() if info.people and d.people == info.people and d.name != name and available(d.name)]
+    seen = set().union(*(os.listdir(get_dataset(o)) for o in others))
+    src = scan_faces(get_dataset(name)); src = src[~src.identity.isin(seen)]
+    n = src.identity.value_counts()
+    return src[src.identity.isin(n[n >= 3].index[:info.unseen])].sort_values('path').reset_index(drop=True)
+
 def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba10k`) or folders of aligned faces, comma-separated
                 exclude:set, # identities (LFW names) that must not be trained on: the test people
                 known:set=frozenset(), # training identities: a person found under the same name joins that class
@@ -678,9 +689,9 @@ def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba
                 seed:int=42,
                 align=None, # `align(name) -> folder` for registered datasets stored unaligned (chapter 01's `aligned_dataset`)
                ) -> pd.DataFrame:
-    "Aligned faces of more people to train on, the `exclude`d people removed, each photo once; names are matched as LFW writes them"
+    "Aligned faces of more people to train on, the `exclude`d people and a dataset's `unseen_people` removed, each photo once; names are matched as LFW writes them"
     specs = [x.strip() for x in specs.split(',') if x.strip()] if isinstance(specs, str) else list(specs)
-    frames, seen, dups = [], set(), 0
+    frames, seen, dups, held = [], set(), 0, 0
     for spec in specs:
         info = DATASETS.get(spec)
         if info and not info.aligned:
@@ -689,6 +700,8 @@ def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba
         else: root = get_dataset(spec) if info else Path(spec)
         if not root.is_dir(): raise FileNotFoundError(f"extra training data {spec!r}: {root} is neither a registered dataset nor a folder")
         df = scan_faces(root)
+        if info and info.unseen:  # the people models are tested on as never seen never train
+            keep = ~df.identity.isin(set(unseen_people(spec).identity)); held += int((~keep).sum()); df = df[keep]
         lfw_name = df.identity.str.strip().str.replace(' ', '_')  # glint24 writes "First Last", LFW "First_Last"
         ns = (info.people if info and info.people else Path(spec).name)  # celeba299 and celeba10k share CelebA's ids
         df = df.assign(identity=[n if n in known else f"{ns}/{n}" for n in lfw_name])[~lfw_name.isin(exclude)]
@@ -700,7 +713,7 @@ def extra_faces(specs:str|list, # dataset names (`celeba299`, `glint24`, `celeba
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=['path', 'identity', 'source'])
     leak = set(out.identity) & set(exclude)
     if leak: raise ValueError(f"{len(leak)} excluded people are in the extra training data, e.g. {sorted(leak)[0]!r}")
-    out.attrs['duplicates'] = dups  # photos dropped because an earlier dataset holds them
+    out.attrs['duplicates'], out.attrs['unseen'] = dups, held  # photos dropped: an earlier dataset holds them; their people are kept unseen
     return out
 
 # %% ../nbs/00_data.ipynb #a0a1eacb

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse
 from facelab.core import atomic_path
-from facelab.data import get_dataset, available, scan_faces, read_lfw_pairs
+from facelab.data import get_dataset, available, scan_faces, read_lfw_pairs, unseen_people
 from facelab.faces import align_lfw
 from facelab.verify import lfw_test_identities, lfw_strangers, impostor_threshold, dense_scores, best_threshold, DENSE_MAX_PER_PERSON
 from facelab.inference import FaceRecognition, RecCfg, ScoreNorm, load_embedder, read_photo
@@ -37,11 +37,9 @@ def lfw_test_faces(max_faces=None) -> pd.DataFrame:
     root = align_lfw(df.path.tolist(), progress=False)
     return df.assign(path=[str(root/Path(p).relative_to(lfw)) for p in df.path]).reset_index(drop=True)
 
-def celeba_people(n_people:int=300) -> pd.DataFrame:
-    "celeba10k's people with 3+ photos outside celeba299 (which the main job trained on): chapter 07's second set"
-    seen = set(os.listdir(get_dataset('celeba299'))) if available('celeba299') else set()
-    src = scan_faces(get_dataset('celeba10k')); src = src[~src.identity.isin(seen)]
-    return src[src.identity.isin(src.identity.value_counts().loc[lambda n: n >= 3].index[:n_people])].sort_values('path').reset_index(drop=True)
+def celeba_people() -> pd.DataFrame:
+    "celeba10k's people with 3+ photos outside celeba299 (which the main job trained on): chapter 07's second set, chapter 00's `unseen_people`, which no training set holds"
+    return unseen_people('celeba10k')
 
 def _key(paths) -> str: return hashlib.sha1('\n'.join(map(str, paths)).encode()).hexdigest()[:12]
 
