@@ -111,8 +111,8 @@ def lfw_scores(emb:Embedder, pairs:pd.DataFrame, tta:bool=True, bs:int=32) -> pd
 TEACHER_CHUNK = 256 # faces per cache file: an interrupted run loses at most one chunk's work
 
 def face_key(p) -> str:
-    "A face file's key in a teacher's cache: its path, size and modification time (a changed face is a new key)"
-    st = os.stat(p); return f'{p}\t{st.st_size}\t{st.st_mtime_ns}'
+    "A face file's key in a teacher's cache: its real path (a link to it is the same face), size and modification time (a changed face is a new key)"
+    st = os.stat(p); return f'{os.path.realpath(p)}\t{st.st_size}\t{st.st_mtime_ns}'
 
 def teacher_cache(emb:Embedder) -> Path:
     "The folder of a teacher's cached embeddings: one per teacher (its weights' id) and input size"
@@ -252,7 +252,7 @@ class DistillJobCfg:
     "Distil a teacher into a student on the main job's training faces (no person of LFW folds 6-10); test on LFW folds 6-10"
     teacher: str = 'dlib' # any `Embedder`: a registered name (`--model`'s), a .onnx file or a facelab checkpoint
     out: str = 'runs/distill' # folder for model.pth, metrics.json, scores.csv and verification.png
-    extra: str = '' # more training faces, as the main job's `extra` (e.g. celeba299,glint24 where a mirror has them; celeba10k is kept out: it tests the student)
+    extra: str = '' # more training faces, as the main job's `extra` (e.g. celeba299,glint24 where a mirror has them; celeba10k's `unseen_people`, which test the student, are always left out)
     valid_pct: float = 0.05 # fraction of each person's faces held out to watch training
     align: bool = True # align LFW with MTCNN, as the main job (False: LFW's raw photos, as chapter 06's quick test of `lfw_job`)
     overwrite: bool = False # start again in an `out` that holds a run, replacing its files

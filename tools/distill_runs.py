@@ -26,6 +26,7 @@ VARIANTS = { # name: the loss's settings; 'arcface' is the from-scratch main job
 def _append(row:dict, out:Path):
     "Add `row` to the CSV `out`, written atomically"
     t = pd.read_csv(out) if out.exists() else pd.DataFrame()
+    if len(t) and 'extra' not in t: t.insert(t.columns.get_loc('train_images') + 1, 'extra', 'celeba299,glint24')  # rows before the column: the default
     with atomic_path(out) as tmp: pd.concat([t, pd.DataFrame([row])], ignore_index=True).to_csv(tmp, index=False)
 
 @call_parse
@@ -35,7 +36,7 @@ def main(variants:str='all', # comma-separated names of `VARIANTS`, or all
          teacher:str='dlib', # any `--model` value
          out:str='nbs/results/distill.csv', # the table
          runs:str='runs/distill', # a folder per run under it
-         extra:str='celeba299,glint24', # more training faces (the mirror's sets; '' for LFW's training people alone)
+         extra:str='celeba299,glint24', # more training faces (the mirror's sets; celeba10k's `unseen_people` are always left out; '' for LFW's training people alone)
          threads:int=2): # torch threads (the CPU's cores here)
     "Train one student per variant and seed for `epochs`, append each run's row to `out`"
     torch.set_num_threads(threads)
@@ -43,15 +44,18 @@ def main(variants:str='all', # comma-separated names of `VARIANTS`, or all
     for v in names:
         for seed in map(int, seeds.split(',')):
             done = pd.read_csv(out) if out.exists() else None
-            if done is not None and ((done.variant == v) & (done.seed == seed) & (done.epochs == epochs) & (done.teacher == teacher)).any(): continue
+            if done is not None and 'extra' not in done: done['extra'] = 'celeba299,glint24'  # rows written before the column: every run used the default
+            if done is not None and ((done.variant == v) & (done.seed == seed) & (done.epochs == epochs) & (done.teacher == teacher)
+                                     & (done.extra.fillna('') == extra)).any(): continue
             load0, t0 = os.getloadavg()[0], time.perf_counter()
-            job = DistillJobCfg(teacher=teacher, out=f'{runs}/{v}-e{epochs}-s{seed}', extra=extra, overwrite=True)
+            tag = '' if extra == 'celeba299,glint24' else '-' + extra.replace(',', '+').replace('/', '_')
+            job = DistillJobCfg(teacher=teacher, out=f'{runs}/{v}-e{epochs}-s{seed}{tag}', extra=extra, overwrite=True)
             m = distill_job(replace(job, train=replace(job.train, epochs=epochs, seed=seed, loss_cfg=VARIANTS[v])))
             row = dict(variant=v, seed=seed, epochs=epochs, steps=m['steps'], accuracy=m['accuracy'], accuracy_std=m['accuracy_std'],
                        auc=m['auc'], tar_far_1e_3=m['tar@far=0.001'], teacher=teacher, teacher_accuracy=m['teacher_accuracy'],
                        teacher_accuracy_std=m['teacher_accuracy_std'], teacher_tar_far_1e_3=m['teacher_tar@far=0.001'],
                        train_minutes=m['train_minutes'], train_img_s=m['train_img_s'], teacher_minutes=m['teacher_minutes'],
-                       train_images=m['train_images'], load_start=load0, load_end=os.getloadavg()[0], wall_minutes=(time.perf_counter()-t0)/60,
+                       train_images=m['train_images'], extra=extra, load_start=load0, load_end=os.getloadavg()[0], wall_minutes=(time.perf_counter()-t0)/60,
                        machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {threads}", date=time.strftime('%Y-%m-%d'))
             _append(row, out)
             print(f"{v} seed {seed}: {m['accuracy']:.2%} ± {m['accuracy_std']:.2%} after {m['steps']} steps ({m['train_img_s']:.0f} img/s); "
