@@ -39,10 +39,10 @@ __all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES'
            'PLATEAU_FLOOR', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy',
            'HeadMetric', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
            'ResumeCheckpoint', 'training_state', 'load_state', 'load_best', 'load_checkpoint', 'CpuBF16',
-           'ClassifierLoss', 'class_head', 'LossSpec', 'register_loss', 'resolve_train_cfg', 'face_learner',
-           'trained_model', 'fit_face', 'SGDR', 'MHLR', 'register_schedule', 'train_peak_mb', 'link_faces',
-           'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'WallClockBudget', 'FaceInterpretation',
-           'write_classification_submission', 'train_eval']
+           'release_memory', 'TrimMemory', 'ClassifierLoss', 'class_head', 'LossSpec', 'register_loss',
+           'resolve_train_cfg', 'face_learner', 'trained_model', 'fit_face', 'SGDR', 'MHLR', 'register_schedule',
+           'train_peak_mb', 'link_faces', 'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'WallClockBudget',
+           'FaceInterpretation', 'write_classification_submission', 'train_eval']
 
 # %% ../nbs/04_classification.ipynb #29d1bcc4
 @dataclass(frozen=True)
@@ -248,6 +248,18 @@ class CpuBF16(Callback):
     def after_batch(self): self._exit()  # batches without targets (prediction) have no loss
     def after_cancel_batch(self): self._exit()
 
+def release_memory() -> bool:
+    "Hand back to the system the memory glibc's allocator keeps after frees (`malloc_trim`); False where the C library has none (macOS, musl)"
+    import ctypes
+    try: trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError): return False
+    trim(0); return True
+
+class TrimMemory(Callback):
+    "`release_memory` after each epoch: over a long CPU run glibc's heap otherwise keeps what training freed, and grows"
+    order = 100
+    def after_epoch(self): release_memory()
+
 # %% ../nbs/04_classification.ipynb #373e7276
 class ClassifierLoss(nn.Module):
     "A classifier and its loss: `head` turns embeddings into class scores, `criterion(scores, y)` scores those; the model only embeds"
@@ -320,7 +332,7 @@ def face_learner(dls:DataLoaders, cfg:TrainCfg=TrainCfg(), path:Path|str='runs/f
     opt_func = partial(SGD, mom=0.9, decouple_wd=True) if cfg.opt == 'sgd' else partial(Adam, decouple_wd=True)
     path = own_folder(path, 'train', legacy=('last_epoch.json',))  # never a folder of the user's own (a run from before markers has last_epoch.json)
     cbs = [EpochSeed(cfg.seed), CSVLogger('history.csv', append=True), ResumeCheckpoint(),
-           AtomicSaveModelCallback(monitor='accuracy', fname='best'), *loss_cbs, *extra_cbs]
+           AtomicSaveModelCallback(monitor='accuracy', fname='best'), TrimMemory(), *loss_cbs, *extra_cbs]
     if cfg.clip: cbs.append(GradientClip(cfg.clip))
     if cfg.patience: cbs.append(ResumableEarlyStopping(monitor='accuracy', patience=cfg.patience))
     if cfg.aug_schedule: cbs.append(ProgressiveAug(dls.aug, cfg.aug_schedule))
