@@ -38,7 +38,7 @@ from .models import ModelCfg, create_face_model, save_face_model, backbone_info,
 __all__ = ['CACHE_MAX_BYTES', 'CKPT_GLOBALS', 'LOSSES', 'RUN_FILES', 'SCHEDULES', 'SGDR_T0', 'SGDR_MULT', 'PLATEAU_PATIENCE',
            'PLATEAU_FLOOR', 'TrainCfg', 'cached_face_tensors', 'face_dls', 'face_source', 'cfg_dls', 'top5_accuracy',
            'HeadMetric', 'face_splitter', 'EpochSeed', 'AtomicSaveModelCallback', 'ResumableEarlyStopping',
-           'ResumeCheckpoint', 'training_state', 'load_state', 'load_best', 'load_checkpoint', 'CpuBF16',
+           'ResumeCheckpoint', 'training_state', 'load_state', 'load_best', 'load_checkpoint', 'CpuBF16', 'rss_mb',
            'release_memory', 'TrimMemory', 'ClassifierLoss', 'class_head', 'LossSpec', 'register_loss',
            'resolve_train_cfg', 'face_learner', 'trained_model', 'fit_face', 'SGDR', 'MHLR', 'register_schedule',
            'train_peak_mb', 'link_faces', 'train_folder', 'pipeline_overhead', 'epochs_for_budget', 'WallClockBudget',
@@ -247,6 +247,10 @@ class CpuBF16(Callback):
     def after_loss(self): self._exit()
     def after_batch(self): self._exit()  # batches without targets (prediction) have no loss
     def after_cancel_batch(self): self._exit()
+
+def rss_mb() -> float:
+    "This process's resident memory now, in MB (Linux's `/proc/self/statm`)"
+    return int(Path('/proc/self/statm').read_text().split()[1])*os.sysconf('SC_PAGE_SIZE')/2**20
 
 def release_memory() -> bool:
     "Hand back to the system the memory glibc's allocator keeps after frees (`malloc_trim`); False where the C library has none (macOS, musl)"

@@ -7,13 +7,11 @@ the process's resident memory logged every 50 training steps and at each epoch's
 """
 import torch
 from dataclasses import replace
-from pathlib import Path
 from fastcore.script import call_parse
 from fastai.callback.core import Callback
 import facelab.teacher as T
-from facelab.train import TrimMemory
+from facelab.train import TrimMemory, rss_mb
 
-def rss_mb() -> float: return int(Path('/proc/self/statm').read_text().split()[1])*4096/2**20
 
 class MemLog(Callback):
     "Print the resident memory every 50 training steps and after each epoch (after `TrimMemory`, order 100, when present)"
